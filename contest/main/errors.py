@@ -1,0 +1,35 @@
+"""Friendly error pages (HTML) for the common HTTP errors."""
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from contest.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = _("The form expired or was sent from another site. Go back, reload the page and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = getattr(error, "description", None)
+        message = _("The file is larger than this contest allows. Please upload a smaller file.")
+        return render_template("errors/error.html", code=413, message=message, detail=limit), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            403: _("You do not have access to this page."),
+            404: _("This page does not exist."),
+            405: _("This action is not allowed here."),
+        }
+        message = messages.get(error.code, error.name)
+        return render_template("errors/error.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, message=_("Something went wrong on our side.")), 500

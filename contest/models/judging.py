@@ -1,0 +1,77 @@
+"""Judging: who judges what (assignment), a judge's review and its score per criterion.
+
+Later rounds (初评/复评) add a round to the assignment; conflicts of interest and blind scoring hang off the
+assignment too. The shapes here are those of indico's review → rating-per-question.
+"""
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Numeric, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.extensions import db
+from contest.models.contest import Criterion
+from contest.models.entry import Entry
+from contest.models.types import UTCDateTime, utcnow
+from contest.models.user import User
+
+
+class Assignment(db.Model):
+    """Judge ↔ entry. Unique per pair."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("judge_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    judge: Mapped[User] = relationship()
+    entry: Mapped[Entry] = relationship()
+    review: Mapped["Review | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+
+
+class ReviewState(enum.StrEnum):
+    DRAFT = "draft"  # saved, can still change; does not count
+    SUBMITTED = "submitted"  # final; counts in the results
+
+
+class Review(db.Model):
+    """A judge's review of one assigned entry.
+
+    ``total`` is derived: the weighted total on a 0..100 scale, written only by
+    :func:`contest.services.judging.update_review_total` (formula in its docstring).
+    """
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[ReviewState] = mapped_column(
+        Enum(ReviewState, native_enum=False, length=20, validate_strings=True), default=ReviewState.DRAFT
+    )
+    comment: Mapped[str] = mapped_column(Text, default="")
+    #: Weighted total, points out of 100 (derived, one writer).
+    total: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="review")
+    scores: Mapped[list["CriterionScore"]] = relationship(back_populates="review", cascade="all, delete-orphan")
+
+
+class CriterionScore(db.Model):
+    """Points a review gives on one criterion, 0..criterion.max_points (two decimals)."""
+
+    __tablename__ = "criterion_score"
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+    criterion: Mapped[Criterion] = relationship()

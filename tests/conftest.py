@@ -1,0 +1,138 @@
+"""Shared fixtures: ``app``, ``client``, ``runner``, ``login`` and small builders (``make_user`` …).
+
+Each test gets its own SQLite file and upload root under ``tmp_path``; tasks run eagerly unless a test asks
+for the thread runner.
+"""
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from contest import create_app
+from contest.extensions import db as _db
+from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
+from contest.services.accounts import create_user
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_MEDIA = REPO_ROOT.parent / "shared" / "media"
+PASSWORD = "correct horse battery"
+
+
+def media(name: str) -> Path:
+    """Path of a sample file from ../shared/media (see its README for what each is)."""
+    path = SHARED_MEDIA / name
+    if not path.exists():
+        pytest.fail(f"sample media missing: {path} (../shared/media must sit beside the repository)")
+    return path
+
+
+@pytest.fixture
+def app_overrides():
+    """Override in a test module to change config (e.g. ``{"TASK_BACKEND": "thread"}``)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_overrides):
+    app = create_app(
+        "testing",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'test.db'}",
+        UPLOAD_ROOT=str(tmp_path / "uploads"),
+        **app_overrides,
+    )
+    with app.app_context():
+        _db.create_all()
+        yield app
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.CREATOR, username: str | None = None, **kwargs):
+        role = Role(role)
+        user = create_user(username=username or f"{role.value}{next(counter)}", password=PASSWORD, role=role,
+                           **kwargs)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_contest(db):
+    counter = iter(range(1, 10_000))
+
+    def make(**kwargs):
+        """An open contest (opened an hour ago, closes in 7 days) with two categories and a 3-line rubric
+        weighted 40/30/30 out of 10 points each, unless overridden."""
+        n = next(counter)
+        now = utcnow()
+        fields = dict(
+            code=f"T{n:02d}", title=f"测试大赛 {n}", theme="我的家乡", rules="原创短视频",
+            opens_at=now - timedelta(hours=1), closes_at=now + timedelta(days=7),
+            max_file_bytes=50 * 1024 * 1024, min_duration_s=1.0, max_duration_s=60.0,
+            orientation=Orientation.ANY, max_entries_per_creator=3,
+        )
+        fields.update(kwargs)
+        contest = Contest(**fields)
+        contest.categories = [Category(name="微视频组", position=0), Category(name="Vlog组", position=1)]
+        contest.criteria = [
+            Criterion(name="主题契合", max_points=10, weight=40, position=0),
+            Criterion(name="创意", max_points=10, weight=30, position=1),
+            Criterion(name="制作水平", max_points=10, weight=30, position=2),
+        ]
+        db.session.add(contest)
+        db.session.commit()
+        return contest
+
+    return make
+
+
+@pytest.fixture
+def make_entry(db):
+    """A draft entry (no video) built directly, bypassing the submission rules."""
+    counter = iter(range(1, 10_000))
+
+    def make(*, contest, creator, category=None, title=None, state=EntryState.DRAFT, **kwargs):
+        n = next(counter)
+        entry = Entry(contest=contest, creator=creator, category=category or contest.categories[0],
+                      number=f"{contest.code}-{n:04d}", title=title or f"作品 {n}", state=state, **kwargs)
+        if state == EntryState.SUBMITTED:
+            entry.submitted_at = utcnow()
+        db.session.add(entry)
+        db.session.commit()
+        return entry
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in through the real login form."""
+
+    def do(user, password: str = PASSWORD):
+        client.post("/auth/logout")
+        response = client.post("/auth/login", data={"username": user.username, "password": password})
+        assert response.status_code == 302, response.data[:500]
+        return user
+
+    return do

@@ -1,0 +1,55 @@
+from sqlalchemy import select
+
+from contest.models import Role, User
+from tests.conftest import PASSWORD
+
+
+def test_creator_registers_and_is_logged_in(client, db):
+    response = client.post("/auth/register", data={
+        "username": "xiaoming", "display_name": "小明", "password": "secret-pass-1", "confirm": "secret-pass-1",
+    })
+    assert response.status_code == 302
+    assert response.location == "/my/"
+    user = db.session.scalar(select(User).where(User.username == "xiaoming"))
+    assert user.role == Role.CREATOR and user.display_name == "小明"
+    assert user.password_hash.startswith("$argon2id$")
+    assert client.get("/my/").status_code == 200
+
+
+def test_register_refuses_taken_username_and_keeps_input(client, make_user):
+    make_user(username="Taken")
+    response = client.post("/auth/register", data={
+        "username": "taken", "display_name": "小红", "password": "secret-pass-1", "confirm": "secret-pass-1",
+    })
+    assert response.status_code == 200
+    assert "taken".encode() in response.data and "小红".encode() in response.data
+    assert "已被占用".encode() in response.data or b"already taken" in response.data
+
+
+def test_wrong_password_is_refused(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login", data={"username": user.username, "password": "nope-nope"})
+    assert response.status_code == 200
+    assert client.get("/my/").status_code == 302
+
+
+def test_login_ignores_offsite_next(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login?next=//evil.example/x",
+                           data={"username": user.username, "password": PASSWORD})
+    assert response.location == "/"
+
+
+def test_cli_creates_organizer(runner, db):
+    result = runner.invoke(args=["create-user", "--username", "boss", "--role", "organizer",
+                                 "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User).where(User.username == "boss")).role == Role.ORGANIZER
+
+
+def test_csrf_is_enforced_when_enabled(app_overrides, tmp_path):
+    from contest import create_app
+
+    app = create_app("testing", WTF_CSRF_ENABLED=True, DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    response = app.test_client().post("/auth/login", data={"username": "a", "password": "b"})
+    assert response.status_code == 400
