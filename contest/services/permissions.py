@@ -1,0 +1,40 @@
+"""Object-level permission checks, one place for all areas (roles are checked per blueprint)."""
+from flask import abort
+from sqlalchemy import select
+
+from contest.extensions import db
+from contest.models import Assignment, Entry, Role, User
+
+
+def is_assigned(user: User, entry: Entry) -> bool:
+    """True if ``user`` is a judge assigned to ``entry``."""
+    return user.role == Role.JUDGE and db.session.scalar(
+        select(Assignment.id).where(Assignment.judge_id == user.id, Assignment.entry_id == entry.id)
+    ) is not None
+
+
+def can_view_entry(user: User, entry: Entry) -> bool:
+    """Who may see an entry and play its video: its creator, a judge assigned to it, any organizer."""
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.ORGANIZER:
+        return True
+    if user.role == Role.CREATOR:
+        return entry.creator_id == user.id
+    return is_assigned(user, entry)
+
+
+def get_entry_or_404(entry_id: int) -> Entry:
+    entry = db.session.get(Entry, entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def load_viewable_entry(user: User, entry_id: int) -> Entry:
+    """The entry if ``user`` may view it; 404 if it does not exist *or* the user may not see it (so that
+    other creators' entry ids are not disclosed)."""
+    entry = get_entry_or_404(entry_id)
+    if not can_view_entry(user, entry):
+        abort(404)
+    return entry
