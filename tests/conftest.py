@@ -26,6 +26,21 @@ def media(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile translations/*.po to .mo when stale, so that a bare ``pytest`` sees the Chinese UI too."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (REPO_ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as src:
+                catalog = read_po(src)
+            with mo.open("wb") as out:
+                write_mo(out, catalog)
+
+
 @pytest.fixture
 def app_overrides():
     """Override in a test module to change config (e.g. ``{"TASK_BACKEND": "thread"}``)."""

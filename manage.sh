@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# One entry point for newcomers and CI.
+#   ./manage.sh start   set up, migrate, fill the demo contest (first time), serve on http://127.0.0.1:5000
+#   ./manage.sh test    set up (plus test tools and chromium), run the whole test suite
+#   ./manage.sh setup   set up only
+# Set-up is idempotent: a virtualenv in .venv, Debian's ffmpeg (and chromium for tests) installed with apt-get
+# when missing and we are root (or have password-less sudo), the Python package with its extras, compiled
+# translations and the database schema.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+HOST="${CONTEST_HOST:-127.0.0.1}"
+PORT="${CONTEST_PORT:-5000}"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+  else return 1; fi
+}
+
+APT_UPDATED=
+apt_install() {
+  command -v apt-get >/dev/null || return 1
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq || return 1; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_python() {
+  command -v "$PYTHON" >/dev/null || die "python3 (3.11 or newer) is needed"
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed"
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "Creating the virtualenv in $VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      local ver; ver="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+      apt_install "python${ver}-venv" || apt_install python3-venv \
+        || die "python3 -m venv failed; install Debian's python3-venv package"
+      "$PYTHON" -m venv "$VENV"
+    fi
+  fi
+}
+
+ensure_ffmpeg() {
+  if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+    say "Installing Debian's ffmpeg"
+    apt_install ffmpeg || die "ffmpeg is missing; install it (Debian: apt-get install ffmpeg)"
+  fi
+}
+
+ensure_chromium() {
+  if ! command -v chromium >/dev/null; then
+    say "Installing Debian's chromium (browser tests)"
+    apt_install chromium fonts-noto-cjk || die "chromium is missing; install it (Debian: apt-get install chromium)"
+  fi
+}
+
+install_package() {
+  local extras="$1" stamp="$VENV/.installed-$1"
+  if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
+    say "Installing Python dependencies ($extras)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e ".[$extras]"
+    touch "$stamp"
+  fi
+}
+
+compile_translations() {
+  "$VENV/bin/pybabel" compile -q -d translations
+}
+
+setup() {
+  ensure_python
+  ensure_ffmpeg
+  install_package "${1:-postgres}"
+  compile_translations
+}
+
+flask() { "$VENV/bin/flask" --app wsgi "$@"; }
+
+cmd_start() {
+  setup postgres
+  say "Applying database migrations"
+  flask db upgrade
+  flask demo --if-empty
+  cat <<EOF
+
+  短视频大赛 is running at  http://$HOST:$PORT/
+  Log in as organizer  organizer / demo-pass-2026
+            judge      judge1 … judge3 / demo-pass-2026
+            creator    creator1 … creator4 / demo-pass-2026
+  (Ctrl-C stops it.)
+
+EOF
+  exec "$VENV/bin/flask" --app wsgi run --host "$HOST" --port "$PORT"
+}
+
+cmd_test() {
+  setup "postgres,test"
+  ensure_chromium
+  say "Running the tests"
+  exec "$VENV/bin/python" -m pytest "$@"
+}
+
+case "${1:-}" in
+  start) shift; cmd_start "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  setup) shift; setup "postgres,test" ;;
+  *) echo "usage: $0 start | test [pytest args] | setup" >&2; exit 2 ;;
+esac
