@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_login import current_user
 
 from config import BASE_DIR, CONFIGS
@@ -55,8 +55,8 @@ def _instance_secret(app: Flask) -> str:
 
 
 def select_locale() -> str:
-    """Explicit choice (``lang`` cookie) first, then Simplified Chinese."""
-    choice = request.cookies.get("lang")
+    """Explicit choice (``lang`` cookie) first, then Simplified Chinese (also outside requests: CLI, tasks)."""
+    choice = request.cookies.get("lang") if has_request_context() else None
     if choice in app_languages():
         return choice
     return "zh"
@@ -99,13 +99,19 @@ def register_blueprints(app: Flask) -> None:
     from contest.judging.views import bp as judging_bp
     from contest.main.views import bp as main_bp
     from contest.organizer.views import bp as organizer_bp
+    from contest.results.views import bp as results_bp
+    from contest.stats.views import bp as stats_bp
     from contest.submissions.views import bp as submissions_bp
+    from contest.watch.views import bp as watch_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(submissions_bp, url_prefix="/my")
     app.register_blueprint(judging_bp, url_prefix="/judge")
     app.register_blueprint(organizer_bp, url_prefix="/organizer")
+    app.register_blueprint(watch_bp, url_prefix="/watch")
+    app.register_blueprint(results_bp, url_prefix="/organizer")
+    app.register_blueprint(stats_bp, url_prefix="/organizer")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,8 +1,13 @@
-"""Judge pages: queue and review form. (To be built.)"""
-from flask import Blueprint, render_template
+"""Judge pages: the judging queue and the review form of one assigned entry."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from contest.auth.access import require_role
-from contest.models import Role
+from contest.extensions import db
+from contest.judging.forms import review_form
+from contest.models import Assignment, EntryState, ReviewState, Role
+from contest.services import judging, permissions
 
 bp = Blueprint("judging", __name__)
 require_role(bp, Role.JUDGE)
@@ -10,4 +15,44 @@ require_role(bp, Role.JUDGE)
 
 @bp.route("/")
 def queue():
-    return render_template("judging/queue.html")
+    assignments = judging.judge_queue(judge=current_user)
+    done = sum(1 for a in assignments if a.review is not None and a.review.state == ReviewState.SUBMITTED)
+    return render_template("judging/queue.html", assignments=assignments, done=done)
+
+
+@bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
+def entry(entry_id: int):
+    assignment = _load_assignment(entry_id)
+    contest = assignment.entry.contest
+    form = review_form(contest.criteria, assignment.review)
+    if form.validate_on_submit():
+        try:
+            review = judging.save_review(assignment=assignment, scores=form.scores(),
+                                         comment=form.comment.data, submit=form.submit_final.data)
+        except judging.ReviewError as exc:
+            form.add_review_error(exc)
+        else:
+            db.session.commit()
+            if review.state == ReviewState.SUBMITTED:
+                flash(_("Final scores for %(number)s submitted.", number=assignment.entry.number), "success")
+                return redirect(_next_url())
+            flash(_("Draft saved. It does not count until you submit it."), "info")
+            return redirect(url_for(".entry", entry_id=entry_id))
+    return render_template("judging/entry.html", assignment=assignment, entry=assignment.entry,
+                           review=assignment.review, form=form)
+
+
+def _load_assignment(entry_id: int) -> Assignment:
+    """The current judge's assignment to a submitted entry; 404 otherwise (not disclosing other entries)."""
+    entry = permissions.get_entry_or_404(entry_id)
+    if entry.state != EntryState.SUBMITTED or not permissions.is_assigned(current_user, entry):
+        abort(404)
+    return judging.assignment_for(judge=current_user, entry=entry)
+
+
+def _next_url() -> str:
+    """The next entry still to score, or the queue when none is left."""
+    following = judging.next_unsubmitted(judge=current_user)
+    if following is None:
+        return url_for(".queue")
+    return url_for(".entry", entry_id=following.entry_id)
