@@ -1,0 +1,174 @@
+"""Organizer forms. Times are typed in the UI time zone (Asia/Shanghai); services get aware UTC."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_timezone, to_user_timezone
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField, FieldList, Form, FormField, IntegerField, PasswordField, RadioField, SelectChoice,
+    SelectField, SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+)
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from contest.auth.forms import USERNAME_RULE
+from contest.models import Contest, Orientation
+from contest.services.contests import ContestError, CriterionSpec
+
+MIB = 1024 * 1024
+#: Formats of <input type="datetime-local">; the first one is used to render.
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+#: Empty rubric rows offered below the existing criteria.
+BLANK_ROWS = 3
+
+
+def local_to_utc(value: datetime) -> datetime:
+    """A naive wall-clock time in the UI time zone (Asia/Shanghai) → aware UTC."""
+    return value.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(timezone.utc)
+
+
+def utc_to_local(value: datetime) -> datetime:
+    """An aware datetime → naive wall-clock time in the UI time zone, for a datetime-local input."""
+    return to_user_timezone(value).replace(tzinfo=None)
+
+
+class CriterionRow(Form):
+    """One rubric row. A row without a name is ignored (clearing the name removes the criterion)."""
+
+    criterion_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    name = StringField(_l("Criterion"), validators=[Optional(), Length(max=100)])
+    description = StringField(_l("What judges look for"), validators=[Optional(), Length(max=500)])
+    max_points = IntegerField(_l("Max points"), default=10,
+                              validators=[Optional(), NumberRange(min=1, max=1000)])
+    weight = IntegerField(_l("Weight (%)"), validators=[Optional(), NumberRange(min=1, max=100)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_filled:
+            for field in (self.max_points, self.weight):
+                if field.data is None and not field.errors:
+                    field.errors.append(_l("Needed for a named criterion."))
+                    valid = False
+        return valid
+
+    @property
+    def is_filled(self) -> bool:
+        return bool((self.name.data or "").strip())
+
+    def spec(self) -> CriterionSpec:
+        return CriterionSpec(name=self.name.data.strip(), description=self.description.data or "",
+                             max_points=self.max_points.data, weight=self.weight.data,
+                             id=self.criterion_id.data)
+
+
+class ContestForm(FlaskForm):
+    code = StringField(_l("Code"),
+                       description=_l("Letters and digits, e.g. XH2026; entry numbers start with it."),
+                       validators=[DataRequired(), Length(min=2, max=20),
+                                   Regexp(r"^[A-Za-z0-9]+$", message=_l("Use letters and digits only."))])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    theme = StringField(_l("Theme"), validators=[Optional(), Length(max=200)])
+    rules = TextAreaField(_l("Rules"), validators=[Optional(), Length(max=20000)], render_kw={"rows": 6})
+    opens_at = DateTimeLocalField(_l("Submissions open (Beijing time)"), format=LOCAL_FORMATS,
+                                  validators=[InputRequired()])
+    closes_at = DateTimeLocalField(_l("Submissions close (Beijing time)"), format=LOCAL_FORMATS,
+                                   validators=[InputRequired()])
+    max_file_mb = IntegerField(_l("Largest file (MB)"), default=500,
+                               validators=[InputRequired(), NumberRange(min=1, max=4096)])
+    min_duration_s = IntegerField(_l("Shortest video (seconds)"), default=1,
+                                  validators=[InputRequired(), NumberRange(min=0, max=36000)])
+    max_duration_s = IntegerField(_l("Longest video (seconds)"), default=300,
+                                  validators=[InputRequired(), NumberRange(min=1, max=36000)])
+    orientation = SelectField(_l("Orientation"), default=Orientation.ANY.value, choices=[
+        SelectChoice(Orientation.ANY.value, _l("Any")),
+        SelectChoice(Orientation.PORTRAIT.value, _l("Portrait (vertical)")),
+        SelectChoice(Orientation.LANDSCAPE.value, _l("Landscape (horizontal)")),
+    ])
+    max_entries_per_creator = IntegerField(_l("Entries per creator"), default=3,
+                                           validators=[InputRequired(), NumberRange(min=1, max=100)])
+    categories = TextAreaField(_l("Categories (组别)"), description=_l("One per line."),
+                               validators=[DataRequired()], render_kw={"rows": 4})
+    criteria = FieldList(FormField(CriterionRow), min_entries=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: Rubric-wide messages (weights total, duplicate names …), shown above the rubric table.
+        self.rubric_errors: list[str] = []
+
+    @classmethod
+    def for_contest(cls, contest: Contest) -> "ContestForm":
+        """The form filled from an existing contest (times in Beijing time, size in MB)."""
+        return cls(data={
+            "code": contest.code, "title": contest.title, "theme": contest.theme, "rules": contest.rules,
+            "opens_at": utc_to_local(contest.opens_at), "closes_at": utc_to_local(contest.closes_at),
+            "max_file_mb": round(contest.max_file_bytes / MIB),
+            "min_duration_s": round(contest.min_duration_s), "max_duration_s": round(contest.max_duration_s),
+            "orientation": contest.orientation.value,
+            "max_entries_per_creator": contest.max_entries_per_creator,
+            "categories": "\n".join(category.name for category in contest.categories),
+            "criteria": [{"criterion_id": c.id, "name": c.name, "description": c.description,
+                          "max_points": c.max_points, "weight": c.weight} for c in contest.criteria],
+        })
+
+    def add_blank_rows(self, count: int = BLANK_ROWS) -> None:
+        for _row in range(count):
+            self.criteria.append_entry()
+
+    def contest_fields(self) -> dict:
+        """Keyword arguments for create_contest / update_contest."""
+        return {
+            "code": self.code.data, "title": self.title.data, "theme": self.theme.data or "",
+            "rules": self.rules.data or "", "opens_at": local_to_utc(self.opens_at.data),
+            "closes_at": local_to_utc(self.closes_at.data), "max_file_bytes": self.max_file_mb.data * MIB,
+            "min_duration_s": float(self.min_duration_s.data),
+            "max_duration_s": float(self.max_duration_s.data),
+            "orientation": Orientation(self.orientation.data),
+            "max_entries_per_creator": self.max_entries_per_creator.data,
+            "categories": self.categories.data.splitlines(),
+            "criteria": [row.form.spec() for row in self.criteria if row.form.is_filled],
+        }
+
+    def show_error(self, error: ContestError) -> None:
+        """Put a service error next to the field it concerns."""
+        name = {"max_file_bytes": "max_file_mb"}.get(error.field, error.field)
+        if name in self._fields and name != "criteria":
+            self._fields[name].errors.append(str(error))
+        else:
+            self.rubric_errors.append(str(error))
+
+
+class JudgeForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80), USERNAME_RULE])
+    display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AssignmentForm(FlaskForm):
+    """The view fills ``judges.choices`` with :meth:`judge_choices`."""
+
+    MODE_ALL, MODE_PER_ENTRY = "all", "per_entry"
+
+    mode = RadioField(_l("How"), default=MODE_PER_ENTRY, choices=[
+        SelectChoice(MODE_PER_ENTRY, _l("A number of judges per entry, spread evenly")),
+        SelectChoice(MODE_ALL, _l("Every chosen judge reviews every submitted entry")),
+    ])
+    per_entry = IntegerField(_l("Judges per entry"), default=3,
+                             validators=[Optional(), NumberRange(min=1, max=100)])
+    judges = MultiCheckboxField(_l("Judges"), coerce=int,
+                                validators=[DataRequired(message=_l("Choose at least one judge."))])
+
+    def validate_per_entry(self, field) -> None:
+        if self.mode.data == self.MODE_PER_ENTRY and field.data is None:
+            raise ValidationError(_l("Say how many judges each entry gets."))
+
+    @staticmethod
+    def judge_choices(judges: list) -> list[SelectChoice]:
+        return [SelectChoice(str(judge.id), judge.display_name) for judge in judges]
