@@ -34,6 +34,8 @@ class Config:
     RENDITION_SHORT_SIDE = 1080
     #: Processing attempts before a video is marked failed for good.
     MEDIA_MAX_ATTEMPTS = 3
+    #: x264 preset of the web rendition (slower presets: smaller files, more CPU time).
+    FFMPEG_PRESET = "veryfast"
 
     # --- tasks ----------------------------------------------------------------------------------------
     #: "thread": an in-process background worker thread (default, no server needed);

@@ -8,6 +8,10 @@ from contest.services.accounts import AccountError, create_user
 
 
 def register(app: Flask) -> None:
+    from contest import demo
+
+    demo.register(app)
+
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)
     @click.option("--role", type=click.Choice([r.value for r in Role]), default="organizer", show_default=True)

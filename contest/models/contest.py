@@ -2,11 +2,11 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
-from contest.models.types import UTCDateTime, utcnow
+from contest.models.types import UTCDateTime, enum_column, utcnow
 
 
 class Orientation(enum.StrEnum):
@@ -41,7 +41,7 @@ class Contest(db.Model):
     min_duration_s: Mapped[float] = mapped_column(default=1.0)
     max_duration_s: Mapped[float] = mapped_column(default=300.0)
     orientation: Mapped[Orientation] = mapped_column(
-        Enum(Orientation, native_enum=False, length=20, validate_strings=True), default=Orientation.ANY
+        enum_column(Orientation), default=Orientation.ANY
     )
     max_entries_per_creator: Mapped[int] = mapped_column(default=3)
     #: Last entry sequence number handed out; see :func:`contest.services.submissions.next_entry_number`.

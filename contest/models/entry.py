@@ -2,12 +2,12 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
 from contest.models.contest import Category, Contest
-from contest.models.types import UTCDateTime, utcnow
+from contest.models.types import UTCDateTime, enum_column, utcnow
 from contest.models.user import User
 
 
@@ -39,7 +39,7 @@ class Entry(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[EntryState] = mapped_column(
-        Enum(EntryState, native_enum=False, length=20, validate_strings=True), default=EntryState.DRAFT, index=True
+        enum_column(EntryState), default=EntryState.DRAFT, index=True
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -74,7 +74,7 @@ class Video(db.Model):
     poster_key: Mapped[str | None] = mapped_column(String(255))
     rendition_key: Mapped[str | None] = mapped_column(String(255))
     state: Mapped[VideoState] = mapped_column(
-        Enum(VideoState, native_enum=False, length=20, validate_strings=True), default=VideoState.PENDING, index=True
+        enum_column(VideoState), default=VideoState.PENDING, index=True
     )
     #: Readable reason when ``state`` is failed.
     error: Mapped[str | None] = mapped_column(Text)

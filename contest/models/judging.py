@@ -7,13 +7,13 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Numeric, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
 from contest.models.contest import Criterion
 from contest.models.entry import Entry
-from contest.models.types import UTCDateTime, utcnow
+from contest.models.types import UTCDateTime, enum_column, utcnow
 from contest.models.user import User
 
 
@@ -50,7 +50,7 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), unique=True)
     state: Mapped[ReviewState] = mapped_column(
-        Enum(ReviewState, native_enum=False, length=20, validate_strings=True), default=ReviewState.DRAFT
+        enum_column(ReviewState), default=ReviewState.DRAFT
     )
     comment: Mapped[str] = mapped_column(Text, default="")
     #: Weighted total, points out of 100 (derived, one writer).

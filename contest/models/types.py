@@ -1,7 +1,7 @@
 """Column types shared by the models."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
@@ -30,6 +30,13 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def enum_column(enum_cls) -> Enum:
+    """A portable enum column (VARCHAR(20), no native type) that stores member *values* (``"submitted"``),
+    not names, so raw SQL and exports read naturally; unknown strings are refused on write."""
+    return Enum(enum_cls, native_enum=False, length=20, validate_strings=True,
+                values_callable=lambda cls: [member.value for member in cls])
 
 
 def utcnow() -> datetime:
