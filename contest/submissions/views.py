@@ -1,13 +1,196 @@
-"""Creator pages: entries, uploads, submission. (To be built.)"""
-from flask import Blueprint, render_template
+"""Creator pages (/my): my entries, new entry, entry page, edit, video upload, submit, withdraw, status."""
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from contest.auth.access import require_role
-from contest.models import Role
+from contest.extensions import csrf, db
+from contest.models import Contest, Entry, Role
+from contest.services import submissions, tasks
+from contest.services.contests import open_contests
+from contest.services.permissions import load_viewable_entry
+from contest.services.submissions import SubmissionError
+from contest.submissions.forms import ActionForm, EntryForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
 require_role(bp, Role.CREATOR)
 
+#: Room for the multipart envelope and the CSRF field on top of the contest's file limit, bytes.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+@bp.app_template_filter("megabytes")
+def megabytes_filter(size_bytes: int) -> str:
+    return submissions.megabytes(size_bytes)
+
+
+@bp.context_processor
+def state_labels() -> dict:
+    return {"ENTRY_STATES": submissions.ENTRY_STATE_LABELS, "VIDEO_STATES": submissions.VIDEO_STATE_LABELS}
+
 
 @bp.route("/")
 def index():
-    return render_template("submissions/index.html")
+    me = current_user._get_current_object()
+    contests = open_contests()
+    counts = {c.id: submissions.count_active_entries(contest=c, creator=me) for c in contests}
+    return render_template("submissions/index.html", entries=submissions.entries_of(creator=me),
+                           contests=contests, counts=counts)
+
+
+@bp.route("/contests/<int:contest_id>/entries/new", methods=["GET", "POST"])
+def new_entry(contest_id: int):
+    contest = db.get_or_404(Contest, contest_id)
+    form, errors = EntryForm(contest=contest), _window_errors(contest)
+    if form.validate_on_submit():
+        try:
+            entry = submissions.create_entry(
+                contest=contest, creator=current_user._get_current_object(),
+                category=_category(contest, form.category.data), title=form.title.data,
+                description=form.description.data)
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("Entry %(number)s created. Now upload its video.", number=entry.number), "success")
+            return redirect(url_for(".entry", entry_id=entry.id))
+    return render_template("submissions/new.html", contest=contest, form=form, errors=errors)
+
+
+@bp.route("/entries/<int:entry_id>")
+def entry(entry_id: int):
+    return _render_entry(_my_entry(entry_id), UploadForm())
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit(entry_id: int):
+    entry = _my_entry(entry_id)
+    form = EntryForm(contest=entry.contest, data={
+        "category": entry.category_id, "title": entry.title, "description": entry.description})
+    errors = []
+    if form.validate_on_submit():
+        try:
+            submissions.update_entry(entry=entry, title=form.title.data, description=form.description.data,
+                                     category=_category(entry.contest, form.category.data))
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("Your changes have been saved."), "success")
+            return redirect(url_for(".entry", entry_id=entry.id))
+    return render_template("submissions/edit.html", entry=entry, form=form, errors=errors)
+
+
+@bp.route("/entries/<int:entry_id>/video", methods=["POST"])
+@csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
+def upload(entry_id: int):
+    entry = _my_entry(entry_id)
+    _read_upload_body(entry.contest)
+    form = UploadForm()
+    if form.validate():
+        try:
+            video = submissions.attach_video(entry=entry, stream=form.video.data.stream,
+                                             filename=form.video.data.filename)
+        except SubmissionError as exc:
+            form.video.errors.extend(exc.reasons)
+        else:
+            db.session.commit()
+            tasks.enqueue("process_video", video.id)
+            flash(_("Video received. It is being prepared for playback; this can take a few minutes."),
+                  "success")
+            return _redirect(url_for(".entry", entry_id=entry.id))
+    if _wants_json():
+        return jsonify(errors=[str(e) for e in form.video.errors]), 422
+    return _render_entry(entry, form)
+
+
+@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+def submit(entry_id: int):
+    entry = _my_entry(entry_id)
+    return _act(entry, submissions.submit_entry, _(
+        "Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
+        number=entry.number, at=submissions.beijing_time(entry.contest.closes_at)))
+
+
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+def withdraw(entry_id: int):
+    entry = _my_entry(entry_id)
+    return _act(entry, submissions.withdraw_entry,
+                _("Entry %(number)s has been withdrawn.", number=entry.number))
+
+
+@bp.route("/entries/<int:entry_id>/status")
+def status(entry_id: int):
+    """JSON polled by the entry page while the video is processed: the states and the re-rendered panel."""
+    entry = _my_entry(entry_id)
+    return jsonify(
+        entry_state=entry.state.value,
+        video_state=entry.video.state.value if entry.video else None,
+        html=render_template("submissions/_status.html", entry=entry, action_form=ActionForm(),
+                             window_open=not _window_errors(entry.contest)),
+    )
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def _my_entry(entry_id: int) -> Entry:
+    """One of the current creator's entries, else 404 (other creators' ids are not disclosed)."""
+    return load_viewable_entry(current_user, entry_id)
+
+
+def _category(contest: Contest, category_id: int):
+    return next((c for c in contest.categories if c.id == category_id), None)
+
+
+def _window_errors(contest: Contest) -> list[str]:
+    try:
+        submissions.require_open(contest)
+    except SubmissionError as exc:
+        return exc.reasons
+    return []
+
+
+def _render_entry(entry: Entry, upload_form: UploadForm):
+    return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
+                           upload_form=upload_form, action_form=ActionForm(),
+                           window_errors=_window_errors(entry.contest))
+
+
+def _read_upload_body(contest: Contest) -> None:
+    """Parse the multipart body (Werkzeug spools the file to disk) under this contest's size limit, then check
+    CSRF. Over the limit: 413 whose description names the limit (shown by the friendly error page)."""
+    request.max_content_length = contest.max_file_bytes + FORM_OVERHEAD_BYTES
+    try:
+        request.files  # noqa: B018  (parses the body now, under the limit)
+    except RequestEntityTooLarge:
+        raise RequestEntityTooLarge(description=_(
+            "This contest accepts video files up to %(limit)s MB.",
+            limit=submissions.megabytes(contest.max_file_bytes))) from None
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
+
+
+def _act(entry: Entry, action, success: str):
+    """Run a state action (submit / withdraw) from a button, flash the outcome, back to the entry page."""
+    try:
+        action(entry=entry)
+    except SubmissionError as exc:
+        db.session.rollback()
+        for reason in exc.reasons:
+            flash(reason, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for(".entry", entry_id=entry.id))
+
+
+def _wants_json() -> bool:
+    """The upload script asks for JSON (``Accept: application/json``); browsers without it get HTML."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _redirect(url: str):
+    return jsonify(redirect=url) if _wants_json() else redirect(url)

@@ -1,0 +1,50 @@
+"""Watching entries (/watch): the web rendition and poster of an entry, and play counting.
+
+Everyone logged in may reach the blueprint; who may see an entry is :func:`permissions.can_view_entry`
+(its creator, an assigned judge, any organizer) — others get 404.
+"""
+from flask import Blueprint, abort, jsonify
+from flask_login import current_user
+
+from contest.auth.access import require_role
+from contest.extensions import db
+from contest.models import Entry, Role, VideoState
+from contest.services.permissions import load_viewable_entry
+from contest.services.plays import record_play
+from contest.services.storage import get_storage
+
+bp = Blueprint("watch", __name__)
+require_role(bp, Role.CREATOR, Role.JUDGE, Role.ORGANIZER)
+
+
+@bp.route("/<int:entry_id>/video")
+def video(entry_id: int):
+    """The web rendition (H.264/AAC MP4); HTTP Range requests get 206 partial content."""
+    entry = _ready_entry(entry_id)
+    return get_storage().send(entry.video.rendition_key, mimetype="video/mp4")
+
+
+@bp.route("/<int:entry_id>/poster")
+def poster(entry_id: int):
+    entry = load_viewable_entry(current_user, entry_id)
+    if entry.video is None or not entry.video.poster_key:
+        abort(404)
+    return get_storage().send(entry.video.poster_key, mimetype="image/jpeg")
+
+
+@bp.route("/<int:entry_id>/plays", methods=["POST"])
+def count_play(entry_id: int):
+    """Count one play; the player posts once per page load with the CSRF token in ``X-CSRFToken``.
+    Answers ``{"plays": n}``, the new total."""
+    entry = _ready_entry(entry_id)
+    plays = record_play(entry=entry)
+    db.session.commit()
+    return jsonify(plays=plays)
+
+
+def _ready_entry(entry_id: int) -> Entry:
+    """A viewable entry whose video is ready to play, else 404."""
+    entry = load_viewable_entry(current_user, entry_id)
+    if entry.video is None or entry.video.state != VideoState.READY or not entry.video.rendition_key:
+        abort(404)
+    return entry

@@ -1,0 +1,33 @@
+/* Entry page: confirm before submit / withdraw, and refresh the status panel every 2 s while the video is
+   waiting or processing, so that its state, poster and player appear without reloading the page. */
+(function () {
+  'use strict';
+  var POLL_MS = 2000;
+  var BUSY = ['pending', 'processing'];
+
+  document.addEventListener('submit', function (event) {
+    var message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  function panel() { return document.getElementById('entry-status'); }
+
+  function poll() {
+    var current = panel();
+    if (!current || BUSY.indexOf(current.dataset.videoState) < 0) return;
+    fetch(current.dataset.statusUrl, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (reply) {
+        if (reply && reply.html) {
+          var holder = document.createElement('div');
+          holder.innerHTML = reply.html;
+          var fresh = holder.querySelector('#entry-status');
+          if (fresh) panel().replaceWith(fresh);
+        }
+      })
+      .catch(function () { /* try again on the next tick */ })
+      .finally(function () { window.setTimeout(poll, POLL_MS); });
+  }
+
+  window.setTimeout(poll, POLL_MS);
+})();
