@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from contest.extensions import db
 from contest.models import Video, VideoState, utcnow
-from contest.services import media
+from contest.services import media, renditions
 from contest.services.storage import get_storage, new_key
 from contest.services.tasks import enqueue, on_start, task
 
@@ -81,9 +81,9 @@ def _render(original_key: str) -> dict:
               storage.local_path(original_key) as src):
             poster, rendition = Path(tmp) / "poster.jpg", Path(tmp) / "rendition.mp4"
             info = media.probe(src, timeout=cfg["PROBE_TIMEOUT"])
-            media.make_poster(src, poster, info)
-            media.transcode(src, rendition, info)
-            facts = media.verify_rendition(rendition, info)
+            renditions.make_poster(src, poster, info)
+            renditions.transcode(src, rendition, info)
+            facts = renditions.verify_rendition(rendition, info)
             poster_key, rendition_key = new_key("posters", ".jpg"), new_key("renditions", ".mp4")
             stored.append(poster_key)
             storage.put_file(poster_key, poster)

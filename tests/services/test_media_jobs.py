@@ -10,7 +10,7 @@ import pytest
 
 from contest.extensions import db
 from contest.models import Video, VideoState
-from contest.services import media, tasks
+from contest.services import media, renditions, tasks
 from contest.services.media_jobs import process_video, recover_unfinished
 from contest.services.storage import get_storage, new_key
 from tests.conftest import media as sample
@@ -67,7 +67,7 @@ def rendition(app, video: Video) -> tuple[dict, dict | None]:
     path = stored_path(app, video.rendition_key)
     assert path.stat().st_size == video.rendition_bytes > 0
     assert stored_path(app, video.poster_key).read_bytes()[:2] == b"\xff\xd8"  # JPEG
-    assert media.is_faststart(path) and "moof" not in media.top_level_boxes(path)
+    assert renditions.is_faststart(path) and "moof" not in renditions.top_level_boxes(path)
     streams = ffprobe(path)["streams"]
     [picture] = [s for s in streams if s["codec_type"] == "video"]
     audio = [s for s in streams if s["codec_type"] == "audio"]
