@@ -6,6 +6,7 @@ for the thread runner.
 from datetime import timedelta
 from pathlib import Path
 
+import flask_babel
 import pytest
 
 from contest import create_app
@@ -55,6 +56,9 @@ def app(tmp_path, app_overrides):
         UPLOAD_ROOT=str(tmp_path / "uploads"),
         **app_overrides,
     )
+    # Tests keep one app context open, which requests then share (and so share ``g``): forget the locale
+    # Flask-Babel cached in ``g`` so that each request picks its language as it would in production.
+    app.before_request(flask_babel.refresh)
     with app.app_context():
         _db.create_all()
         yield app
