@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a3a49e86eb1d
+Revision ID: 1ddd856bb6ba
 Revises: 
-Create Date: 2026-11-30 02:53:51.510661
+Create Date: 2026-11-30 03:26:00.217365
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import contest.models.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'a3a49e86eb1d'
+revision = '1ddd856bb6ba'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -31,7 +31,7 @@ def upgrade():
     sa.Column('max_file_bytes', sa.BigInteger(), nullable=False),
     sa.Column('min_duration_s', sa.Double(), nullable=False),
     sa.Column('max_duration_s', sa.Double(), nullable=False),
-    sa.Column('orientation', sa.Enum('ANY', 'PORTRAIT', 'LANDSCAPE', name='orientation', native_enum=False, length=20), nullable=False),
+    sa.Column('orientation', sa.Enum('any', 'portrait', 'landscape', name='orientation', native_enum=False, length=20), nullable=False),
     sa.Column('max_entries_per_creator', sa.Integer(), nullable=False),
     sa.Column('entry_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', contest.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -47,7 +47,7 @@ def upgrade():
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=80), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
-    sa.Column('role', sa.Enum('CREATOR', 'JUDGE', 'ORGANIZER', name='role', native_enum=False, length=20), nullable=False),
+    sa.Column('role', sa.Enum('creator', 'judge', 'organizer', name='role', native_enum=False, length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', contest.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -92,7 +92,7 @@ def upgrade():
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('state', sa.Enum('DRAFT', 'SUBMITTED', 'WITHDRAWN', 'DISQUALIFIED', name='entrystate', native_enum=False, length=20), nullable=False),
+    sa.Column('state', sa.Enum('draft', 'submitted', 'withdrawn', 'disqualified', name='entrystate', native_enum=False, length=20), nullable=False),
     sa.Column('submitted_at', contest.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', contest.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', contest.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -142,7 +142,7 @@ def upgrade():
     sa.Column('original_key', sa.String(length=255), nullable=False),
     sa.Column('poster_key', sa.String(length=255), nullable=True),
     sa.Column('rendition_key', sa.String(length=255), nullable=True),
-    sa.Column('state', sa.Enum('PENDING', 'PROCESSING', 'READY', 'FAILED', name='videostate', native_enum=False, length=20), nullable=False),
+    sa.Column('state', sa.Enum('pending', 'processing', 'ready', 'failed', name='videostate', native_enum=False, length=20), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('container', sa.String(length=100), nullable=True),
@@ -172,7 +172,7 @@ def upgrade():
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assignment_id', sa.Integer(), nullable=False),
-    sa.Column('state', sa.Enum('DRAFT', 'SUBMITTED', name='reviewstate', native_enum=False, length=20), nullable=False),
+    sa.Column('state', sa.Enum('draft', 'submitted', name='reviewstate', native_enum=False, length=20), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('total', sa.Numeric(precision=7, scale=3), nullable=True),
     sa.Column('submitted_at', contest.models.types.UTCDateTime(timezone=True), nullable=True),
