@@ -3,6 +3,7 @@
 #   ./manage.sh start   set up, migrate, fill the demo contest (first time), serve on http://127.0.0.1:5000
 #   ./manage.sh test    set up (plus test tools and chromium), run the whole test suite
 #   ./manage.sh setup   set up only
+#   ./manage.sh translations   re-extract messages into translations/ (then translate the empty msgstr)
 # Set-up is idempotent: a virtualenv in .venv, Debian's ffmpeg (and chromium for tests) installed with apt-get
 # when missing and we are root (or have password-less sudo), the Python package with its extras, compiled
 # translations and the database schema.
@@ -70,7 +71,7 @@ install_package() {
 }
 
 compile_translations() {
-  "$VENV/bin/pybabel" compile -q -d translations
+  "$VENV/bin/pybabel" -q compile -d translations
 }
 
 setup() {
@@ -106,9 +107,17 @@ cmd_test() {
   exec "$VENV/bin/python" -m pytest "$@"
 }
 
+cmd_translations() {
+  # Re-extract the English msgids from code and templates and merge them into the catalogs.
+  "$VENV/bin/pybabel" extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".* __pycache__" \
+    --no-location --sort-output --project=shortvideo-contest -o translations/messages.pot .
+  "$VENV/bin/pybabel" update -i translations/messages.pot -d translations --no-fuzzy-matching
+}
+
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   test) shift; cmd_test "$@" ;;
   setup) shift; setup "postgres,test" ;;
-  *) echo "usage: $0 start | test [pytest args] | setup" >&2; exit 2 ;;
+  translations) shift; cmd_translations ;;
+  *) echo "usage: $0 start | test [pytest args] | setup | translations" >&2; exit 2 ;;
 esac

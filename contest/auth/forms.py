@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 USERNAME_RULE = Regexp(r"^[A-Za-z0-9_.@-]+$", message=_l("Use letters, digits and _ . @ - only."))
 
@@ -15,7 +15,8 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80), USERNAME_RULE])
     display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=80)])
-    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
+    email = EmailField(_l("E-mail (optional)"), validators=[
+        Optional(), Length(max=254), Email(message=_l("This is not a valid e-mail address."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
     confirm = PasswordField(
         _l("Repeat password"), validators=[DataRequired(), EqualTo("password", message=_l("Passwords differ."))]

@@ -6,7 +6,7 @@ from flask_babel import get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField, FieldList, Form, FormField, IntegerField, PasswordField, RadioField, SelectChoice,
+    DateTimeLocalField, FieldList, FormField, IntegerField, PasswordField, RadioField, SelectChoice,
     SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import (
@@ -35,8 +35,12 @@ def utc_to_local(value: datetime) -> datetime:
     return to_user_timezone(value).replace(tzinfo=None)
 
 
-class CriterionRow(Form):
-    """One rubric row. A row without a name is ignored (clearing the name removes the criterion)."""
+class CriterionRow(FlaskForm):
+    """One rubric row. A row without a name is ignored (clearing the name removes the criterion).
+    A FlaskForm (without its own CSRF token) so that WTForms' built-in messages are translated too."""
+
+    class Meta:
+        csrf = False
 
     criterion_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     name = StringField(_l("Criterion"), validators=[Optional(), Length(max=100)])
@@ -132,12 +136,13 @@ class ContestForm(FlaskForm):
         }
 
     def show_error(self, error: ContestError) -> None:
-        """Put a service error next to the field it concerns."""
-        name = {"max_file_bytes": "max_file_mb"}.get(error.field, error.field)
-        if name in self._fields and name != "criteria":
-            self._fields[name].errors.append(str(error))
-        else:
-            self.rubric_errors.append(str(error))
+        """Put each of the service's errors next to the field it concerns."""
+        for field, message in error.errors:
+            name = {"max_file_bytes": "max_file_mb"}.get(field, field)
+            if name in self._fields and name != "criteria":
+                self._fields[name].errors.append(message)
+            else:
+                self.rubric_errors.append(message)
 
 
 class JudgeForm(FlaskForm):

@@ -26,11 +26,26 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9]{2,20}$")
 class ContestError(ValueError):
     """A contest set-up change breaks a rule; the message is for people. ``field`` names the offending
     input (``code``, ``closes_at``, ``max_duration_s``, ``categories``, ``criteria`` …) so that a form can
-    show the message there."""
+    show the message there. ``errors`` holds every ``(field, message)`` found at once (the first is
+    ``field``/the message), so that a form can show all its problems after one save."""
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None,
+                 errors: list[tuple[str | None, str]] | None = None):
+        self.errors = errors or [(field, message)]
+        self.field, message = self.errors[0]
         super().__init__(message)
-        self.field = field
+
+
+def _all_of(*checks) -> None:
+    """Run every zero-argument check; raise one :class:`ContestError` carrying the errors of all of them."""
+    errors: list[tuple[str | None, str]] = []
+    for check in checks:
+        try:
+            check()
+        except ContestError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ContestError(errors[0][1], errors=errors)
 
 
 @dataclass(frozen=True)
@@ -89,8 +104,12 @@ def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: date
     close after it opens, bad limits, or a category or rubric rule (see :func:`set_categories` and
     :func:`set_rubric`).
     """
-    code = _check_code(code, contest=None)
-    contest = Contest(code=code)
+    fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
+                  min_duration_s=min_duration_s, max_duration_s=max_duration_s,
+                  max_entries_per_creator=max_entries_per_creator)
+    _all_of(lambda: _check_code(code, contest=None), lambda: _check_fields(**fields),
+            lambda: _check_category_names(categories), lambda: _check_rubric_shape(criteria))
+    contest = Contest(code=_check_code(code, contest=None))
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
@@ -109,10 +128,13 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
     """Change a contest; ``categories``/``criteria`` None leave those alone. Same units and rules as
     :func:`create_contest`; in addition the code cannot change once the contest has entries (their numbers
     carry it). Raises :class:`ContestError`."""
+    fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
+                  min_duration_s=min_duration_s, max_duration_s=max_duration_s,
+                  max_entries_per_creator=max_entries_per_creator)
+    _all_of(lambda: _check_new_code(code, contest=contest), lambda: _check_fields(**fields),
+            lambda: categories is None or _check_category_names(categories),
+            lambda: criteria is None or _check_rubric_shape(criteria))
     code = _check_code(code, contest=contest)
-    if code != contest.code and _has_entries(contest):
-        raise ContestError(_("The code cannot change: entries are already numbered with %(code)s.",
-                             code=contest.code), field="code")
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
@@ -132,14 +154,7 @@ def set_categories(*, contest: Contest, names: list[str]) -> list[Category]:
     listed is removed. Raises :class:`ContestError` when no name is left, a name repeats or is longer than 100
     characters, or a category to be removed (or renamed, which is the same thing) already has entries.
     """
-    names = [name.strip() for name in names if name.strip()]
-    if not names:
-        raise ContestError(_("Give at least one category."), field="categories")
-    _check_unique(names, field="categories")
-    for name in names:
-        if len(name) > 100:
-            raise ContestError(_("The category name %(name)s is longer than 100 characters.", name=name),
-                               field="categories")
+    names = _check_category_names(names)
     existing = {category.name: category for category in contest.categories}
     gone = [category for name, category in existing.items() if name not in names]
     used = _categories_with_entries([category.id for category in gone])
@@ -196,25 +211,52 @@ def _check_code(code: str, *, contest: Contest | None) -> str:
     return code
 
 
+def _check_new_code(code: str, *, contest: Contest) -> None:
+    code = _check_code(code, contest=contest)
+    if code != contest.code and _has_entries(contest):
+        raise ContestError(_("The code cannot change: entries are already numbered with %(code)s.",
+                             code=contest.code), field="code")
+
+
+def _check_category_names(names: list[str]) -> list[str]:
+    """The stripped non-blank names; ContestError when none is left, one repeats or is over 100 characters."""
+    names = [name.strip() for name in names if name.strip()]
+    if not names:
+        raise ContestError(_("Give at least one category."), field="categories")
+    _check_unique(names, field="categories")
+    for name in names:
+        if len(name) > 100:
+            raise ContestError(_("The category name %(name)s is longer than 100 characters.", name=name),
+                               field="categories")
+    return names
+
+
+def _check_fields(*, title, opens_at, closes_at, max_file_bytes, min_duration_s, max_duration_s,
+                  max_entries_per_creator) -> None:
+    """Check every plain field; one ContestError lists all that are wrong."""
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise ValueError("opens_at/closes_at must be timezone-aware")
+    rules = [
+        (not (title or "").strip(), "title", _("Give the contest a title.")),
+        (closes_at <= opens_at, "closes_at", _("Submissions must close after they open.")),
+        (max_file_bytes <= 0, "max_file_bytes", _("The largest file size must be above zero.")),
+        (min_duration_s < 0, "min_duration_s", _("The shortest duration cannot be negative.")),
+        (max_duration_s <= min_duration_s, "max_duration_s",
+         _("The longest duration must be above the shortest (%(min)s s).", min=min_duration_s)),
+        (max_entries_per_creator < 1, "max_entries_per_creator", _("Allow at least one entry per creator.")),
+    ]
+    errors = [(field, message) for broken, field, message in rules if broken]
+    if errors:
+        raise ContestError(errors[0][1], errors=errors)
+
+
 def _apply_fields(contest: Contest, *, title, theme, rules, opens_at, closes_at, max_file_bytes,
                   min_duration_s, max_duration_s, orientation, max_entries_per_creator) -> None:
     """Check every plain field first, then set them all (nothing is set when one is wrong)."""
-    title = (title or "").strip()
-    if not title:
-        raise ContestError(_("Give the contest a title."), field="title")
-    if opens_at.tzinfo is None or closes_at.tzinfo is None:
-        raise ValueError("opens_at/closes_at must be timezone-aware")
-    if closes_at <= opens_at:
-        raise ContestError(_("Submissions must close after they open."), field="closes_at")
-    if max_file_bytes <= 0:
-        raise ContestError(_("The largest file size must be above zero."), field="max_file_bytes")
-    if min_duration_s < 0:
-        raise ContestError(_("The shortest duration cannot be negative."), field="min_duration_s")
-    if max_duration_s <= min_duration_s:
-        raise ContestError(_("The longest duration must be above the shortest (%(min)s s).",
-                             min=min_duration_s), field="max_duration_s")
-    if max_entries_per_creator < 1:
-        raise ContestError(_("Allow at least one entry per creator."), field="max_entries_per_creator")
+    _check_fields(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
+                  min_duration_s=min_duration_s, max_duration_s=max_duration_s,
+                  max_entries_per_creator=max_entries_per_creator)
+    title = title.strip()
     contest.title, contest.theme, contest.rules = title, (theme or "").strip(), rules or ""
     contest.opens_at, contest.closes_at = opens_at, closes_at
     contest.max_file_bytes, contest.orientation = max_file_bytes, Orientation(orientation)

@@ -36,7 +36,8 @@
     progress.setAttribute('aria-valuenow', String(percent));
   }
 
-  function megabytes(bytes) { return (Math.round(bytes / 1048576 * 10) / 10).toString(); }
+  // Two decimals so that a file just over the limit never reads as equal to it (1.01 MB vs 1 MB).
+  function megabytes(bytes) { return (bytes / 1048576).toFixed(2); }
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();

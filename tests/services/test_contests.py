@@ -94,6 +94,19 @@ def test_bad_criterion_lines_are_refused(db, spec, message):
         create_contest(**contest_kwargs(criteria=[spec]))
 
 
+def test_every_problem_is_reported_at_once(db):
+    opens = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    bad_rubric = [CriterionSpec(name="创意", max_points=10, weight=50),
+                  CriterionSpec(name="技术", max_points=10, weight=40)]
+    with pytest.raises(ContestError) as caught:
+        create_contest(**contest_kwargs(opens_at=opens, closes_at=opens, min_duration_s=50, max_duration_s=10,
+                                        categories=["A组", "a组"], criteria=bad_rubric))
+    fields = [field for field, _ in caught.value.errors]
+    assert fields == ["closes_at", "max_duration_s", "categories", "criteria"]
+    assert "add up to 90%" in caught.value.errors[-1][1]
+    assert contest_rows(db) == 0
+
+
 def test_window_must_close_after_it_opens(db):
     opens = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
     with pytest.raises(ContestError, match="close after they open") as caught:

@@ -53,3 +53,13 @@ def test_csrf_is_enforced_when_enabled(app_overrides, tmp_path):
     app = create_app("testing", WTF_CSRF_ENABLED=True, DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}")
     response = app.test_client().post("/auth/login", data={"username": "a", "password": "b"})
     assert response.status_code == 400
+
+
+def test_register_refuses_a_malformed_email_in_chinese(client, db):
+    response = client.post("/auth/register", data={
+        "username": "xiaohong", "display_name": "小红", "email": "not-an-email",
+        "password": "secret-pass-1", "confirm": "secret-pass-1",
+    })
+    assert response.status_code == 200
+    assert "不是有效的电子邮件地址".encode() in response.data
+    assert db.session.scalar(select(User).where(User.username == "xiaohong")) is None

@@ -32,7 +32,7 @@ def test_stats_tables_by_category_state_and_day(page):
         ["All categories", "2", "4", "1", "1", "8"],
     ]
     assert table(page, "by-category")[0] == ["Category", "Draft", "Submitted", "Withdrawn", "Disqualified",
-                                             "Total"]
+                                             "All entries"]
     assert table(page, "by-day")[1:] == [
         ["2026-11-29", "1"], ["2026-11-30", "1"], ["2026-12-01", "1"], ["2026-12-02", "0"],
         ["2026-12-03", "1"],
