@@ -96,7 +96,8 @@ def remove_assignment(*, assignment: Assignment) -> None:
 
 
 def contest_progress(*, contest: Contest) -> ContestProgress:
-    """Per-judge and overall judging progress over the contest's *submitted* entries, from one GROUP BY."""
+    """Per-judge and overall judging progress over the contest's *submitted* entries, from one GROUP BY;
+    judges by display name, then id."""
     rows = db.session.execute(
         _progress_query().join(Entry, Assignment.entry_id == Entry.id)
         .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
@@ -104,7 +105,8 @@ def contest_progress(*, contest: Contest) -> ContestProgress:
     judge_ids = [row[0] for row in rows]
     users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(judge_ids)))}
     judges = sorted((JudgeProgress(users[judge_id], assigned, submitted, drafts)
-                     for judge_id, assigned, submitted, drafts in rows), key=lambda p: p.judge.display_name)
+                     for judge_id, assigned, submitted, drafts in rows),
+                    key=lambda p: (p.judge.display_name, p.judge.id))
     return ContestProgress(judges=judges, assigned=sum(p.assigned for p in judges),
                            submitted=sum(p.submitted for p in judges), drafts=sum(p.drafts for p in judges))
 

@@ -15,7 +15,7 @@ from math import lcm
 
 from flask_babel import gettext as _
 from sqlalchemy import case, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from contest.extensions import db
 from contest.models import (
@@ -75,7 +75,12 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
     Everything is checked before any row changes. Raises :class:`ReviewError` when the entry is not in state
     submitted, the review was already submitted, a criterion id is not in the contest's rubric, a score is out
     of range or has more than two decimals, or ``submit`` is asked while a criterion is unscored.
+
+    Concurrent saves of the same review (a double click, two tabs) run one after the other: the assignment row
+    is locked first (:func:`_lock_assignment`), so the later save updates the review the earlier one wrote, or
+    finds it submitted, instead of inserting a second review.
     """
+    _lock_assignment(assignment)
     entry = assignment.entry
     if entry.state != EntryState.SUBMITTED:
         raise ReviewError(_("Entry %(number)s is not open for judging.", number=entry.number))
@@ -94,6 +99,18 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
     update_review_total(review)
     db.session.flush()
     return review
+
+
+def _lock_assignment(assignment: Assignment) -> None:
+    """Lock the assignment row until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
+    no row locks and lets one writer at a time) and re-read its review and scores, which another transaction
+    may have written while we waited."""
+    db.session.scalars(
+        select(Assignment).where(Assignment.id == assignment.id)
+        .options(selectinload(Assignment.review).selectinload(Review.scores))
+        .with_for_update(of=Assignment)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _checked_scores(criteria: list[Criterion], scores: dict[int, Decimal | None], *,
