@@ -39,8 +39,26 @@ class Config:
 
     # --- tasks ----------------------------------------------------------------------------------------
     #: "thread": an in-process background worker thread (default, no server needed);
-    #: "eager": run immediately in the caller (tests, CLI).
+    #: "eager": run immediately in the caller (tests, CLI);
+    #: "celery": a Redis broker and `celery -A contest.worker worker` processes (production).
     TASK_BACKEND = "thread"
+    #: Celery broker (Redis). No result backend: tasks record their state on their rows.
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    #: Queue the web app publishes to and workers consume.
+    CELERY_QUEUE = "contest"
+    #: Soft / hard time limit of one task in seconds; None: derived from FFMPEG_TIMEOUT and PROBE_TIMEOUT plus
+    #: CELERY_TIME_LIMIT_MARGIN (see contest.services.tasks.time_limits).
+    CELERY_SOFT_TIME_LIMIT = None
+    CELERY_TIME_LIMIT = None
+    CELERY_TIME_LIMIT_MARGIN = 120
+    #: Retries after a transient error (database, storage connection, disk, soft time limit), each after a
+    #: random wait of up to CELERY_RETRY_BACKOFF × 2^n whole seconds, capped at CELERY_RETRY_BACKOFF_MAX.
+    CELERY_MAX_RETRIES = 5
+    CELERY_RETRY_BACKOFF = 5
+    CELERY_RETRY_BACKOFF_MAX = 600
+    #: Kombu Redis transport options over the defaults, e.g. {"visibility_timeout": 7200} (seconds before an
+    #: unacknowledged message is handed out again; default: hard time limit + CELERY_RETRY_BACKOFF_MAX).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 
     # --- i18n -----------------------------------------------------------------------------------------
     LANGUAGES = ["zh", "en"]
@@ -53,6 +71,26 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session: long uploads must not expire it
+
+    # --- S3 storage (STORAGE_BACKEND = "s3"; see contest/services/storage_s3.py) ------------------------
+    #: S3-compatible endpoint, e.g. "http://127.0.0.1:9000" (MinIO), "https://oss-cn-hangzhou.aliyuncs.com"
+    #: (Aliyun OSS), "https://cos.ap-guangzhou.myqcloud.com" (Tencent COS). None: AWS S3.
+    S3_ENDPOINT_URL = None
+    #: Endpoint written into presigned URLs that players and browsers fetch, when it differs from the one the
+    #: server uses (e.g. an OSS "-internal" endpoint for the server). None: S3_ENDPOINT_URL.
+    S3_PUBLIC_ENDPOINT_URL = None
+    S3_BUCKET = None
+    #: Region name, e.g. "cn-north-1", "ap-guangzhou"; None: boto3's default (AWS_DEFAULT_REGION, ~/.aws).
+    S3_REGION = None
+    #: Access key pair; None: boto3's default credential chain (env, ~/.aws, instance role).
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
+    #: "auto", "path" (MinIO) or "virtual" (Aliyun OSS, Tencent COS).
+    S3_ADDRESSING_STYLE = "auto"
+    #: Seconds a presigned URL (video redirect, part upload) stays valid.
+    S3_PRESIGN_EXPIRES = 300
+    #: Prefix of every object key, e.g. "contest/" to share a bucket.
+    S3_PREFIX = ""
 
 
 class DevelopmentConfig(Config):

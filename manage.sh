@@ -101,7 +101,7 @@ EOF
 }
 
 cmd_test() {
-  setup "postgres,test"
+  setup "postgres,celery,production,test"
   ensure_chromium
   say "Running the tests"
   exec "$VENV/bin/python" -m pytest "$@"
@@ -117,7 +117,7 @@ cmd_translations() {
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   test) shift; cmd_test "$@" ;;
-  setup) shift; setup "postgres,test" ;;
+  setup) shift; setup "postgres,celery,production,test" ;;
   translations) shift; cmd_translations ;;
   *) echo "usage: $0 start | test [pytest args] | setup | translations" >&2; exit 2 ;;
 esac

@@ -8,9 +8,11 @@ from contest.services.accounts import AccountError, create_user
 
 
 def register(app: Flask) -> None:
-    from contest import demo
+    from contest import demo, media_cli, storage_cli
 
     demo.register(app)
+    storage_cli.register(app)
+    media_cli.register(app)
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)

@@ -4,6 +4,9 @@
   the registered start hooks (e.g. re-queue videos left unfinished by a previous process), so nothing stays
   "processing" after a restart. Needs no server; meant for a single web process.
 * ``eager``: the task runs at once in the caller (tests, CLI).
+* ``celery``: tasks go through a broker (Redis, ``CELERY_BROKER_URL``) to ``celery -A contest.worker worker``
+  processes (:mod:`contest.worker`); see :func:`make_celery` for delivery, retries and time limits. Start
+  hooks do not run; ``flask media recover`` (:mod:`contest.media_cli`) re-queues unfinished work.
 
 Tasks take ids (never ORM objects), reload their rows and must be safe to run twice. Register one with
 :func:`task`; queue it with :func:`enqueue` *after* the caller has committed.
@@ -16,6 +19,7 @@ import threading
 from typing import Callable
 
 from flask import Flask, current_app
+from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +102,150 @@ class ThreadRunner:
                 db.session.rollback()
 
 
-BACKENDS = {"eager": EagerRunner, "thread": ThreadRunner}
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` (or an exception it was raised from) says nothing about the video, so a Celery task
+    that raised it is retried with backoff instead of failing: the database is unreachable or locked
+    (SQLAlchemy ``OperationalError``), the storage service cannot be reached (botocore connection and
+    HTTP-client errors, also when wrapped in a ``StorageError``), or the machine failed (``OSError``: disk
+    full — :mod:`contest.services.renditions` raises ``ENOSPC`` for that reason —, I/O error, refused
+    connection).
+    Content failures (``MediaRejected``, ``MediaProcessingError``: ValueErrors) are recorded on the row by the
+    task itself and are never transient."""
+    kinds = _transient_types()
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _transient_types() -> tuple[type[BaseException], ...]:
+    try:
+        from botocore.exceptions import ConnectionError as S3ConnectionError, HTTPClientError
+    except ImportError:  # no `s3` extra, so no S3 storage either
+        return OperationalError, OSError
+    return OperationalError, OSError, S3ConnectionError, HTTPClientError
+
+
+def time_limits(config) -> tuple[int, int]:
+    """(soft, hard) time limit of one Celery task in seconds.
+
+    Unless ``CELERY_SOFT_TIME_LIMIT`` / ``CELERY_TIME_LIMIT`` are set: soft = 3 × ``FFMPEG_TIMEOUT`` + 3 ×
+    ``PROBE_TIMEOUT`` + ``CELERY_TIME_LIMIT_MARGIN`` — the longest :func:`~contest.services.media_jobs.
+    process_video` can run when each of its external programs (two probes of the original, up to two poster
+    attempts, one transcode, one probe of the rendition) uses all of its own limit, plus slack for storage
+    transfers —; hard = soft + ``CELERY_TIME_LIMIT_MARGIN``. The soft limit raises inside the running
+    program's wait, whose cleanup kills the program's process group (:func:`contest.services.media.run_tool`).
+    """
+    margin = config["CELERY_TIME_LIMIT_MARGIN"]
+    soft = config["CELERY_SOFT_TIME_LIMIT"] or (
+        3 * config["FFMPEG_TIMEOUT"] + 3 * config["PROBE_TIMEOUT"] + margin)
+    return int(soft), int(config["CELERY_TIME_LIMIT"] or soft + margin)
+
+
+def broker_transport_options(config) -> dict:
+    """Kombu Redis transport options: ``CELERY_BROKER_TRANSPORT_OPTIONS`` over a default visibility timeout of
+    the hard time limit + ``CELERY_RETRY_BACKOFF_MAX`` seconds. An unacknowledged message (its task still
+    running, waiting for a retry, or its worker dead) is handed out again only after that many seconds, so it
+    must exceed the longest run plus the longest retry wait."""
+    visibility = time_limits(config)[1] + config["CELERY_RETRY_BACKOFF_MAX"]
+    return {"visibility_timeout": visibility, **config["CELERY_BROKER_TRANSPORT_OPTIONS"]}
+
+
+def make_celery(app: Flask):
+    """The Celery app of ``app`` (Flask docs, "Background Tasks with Celery"): each task runs inside an app
+    context of ``app``; every registered task ``name`` becomes the Celery task ``contest.<name>``.
+
+    Delivery: no result backend (tasks record their state on their rows). ``acks_late`` +
+    ``reject_on_worker_lost``: a message is acknowledged only once its task has returned, so a worker that
+    dies mid-task loses nothing — the message is queued again at once when a pool process dies (crash, hard
+    time limit), and after the visibility timeout (:func:`broker_transport_options`) when the whole worker
+    died. Prefetch 1: a worker process reserves one message at a time. Retries: errors that
+    :func:`is_transient` accepts and the soft time limit are retried up to ``CELERY_MAX_RETRIES`` times after
+    a random wait of up to ``CELERY_RETRY_BACKOFF`` × 2^n seconds (n = retries so far, capped at
+    ``CELERY_RETRY_BACKOFF_MAX``); any other error fails the task. Repeated runs of a video end when
+    ``MEDIA_MAX_ATTEMPTS`` is used up (the row is then failed with a readable reason). Time limits:
+    :func:`time_limits`.
+    """
+    from celery import Celery, Task
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    cfg = app.config
+    soft, hard = time_limits(cfg)
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=cfg["CELERY_BROKER_URL"], broker_connection_retry_on_startup=True,
+        broker_transport_options=broker_transport_options(cfg),
+        result_backend=None, task_ignore_result=True, task_default_queue=cfg["CELERY_QUEUE"],
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_soft_time_limit=soft, task_time_limit=hard,
+        # A hard time limit re-queues the message (instead of dropping it), so the attempt count decides.
+        task_acks_on_failure_or_timeout=False,
+        # Broker connection lost: stop running tasks; their messages are handed out again.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+    )
+    for name, fn in TASKS.items():
+        _bind(celery, name, fn, cfg)
+    return celery
+
+
+def _bind(celery, name: str, fn: Callable, cfg) -> None:
+    """Register ``fn`` as the Celery task ``contest.<name>``, retried after a transient error or the soft time
+    limit (see :func:`make_celery`)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+    from celery.utils.time import get_exponential_backoff_interval
+
+    # shared=False: the task belongs to this Celery app only (not to every Celery app created later).
+    @celery.task(name=f"contest.{name}", bind=True, shared=False, max_retries=cfg["CELERY_MAX_RETRIES"])
+    def run(self, *args):
+        try:
+            return fn(*args)
+        except Exception as exc:
+            if not (is_transient(exc) or isinstance(exc, SoftTimeLimitExceeded)):
+                raise
+            wait = get_exponential_backoff_interval(int(cfg["CELERY_RETRY_BACKOFF"]), self.request.retries,
+                                                    int(cfg["CELERY_RETRY_BACKOFF_MAX"]), full_jitter=True)
+            raise self.retry(exc=exc, countdown=wait)
+
+
+class CeleryRunner:
+    """Sends tasks to the broker; ``celery -A contest.worker worker`` processes run them
+    (:func:`make_celery`). There is nothing to start or wait for in this process."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.celery = make_celery(app)
+        app.extensions["celery"] = self.celery
+
+    def enqueue(self, name: str, *args) -> None:
+        """Publish ``contest.<name>(*args)``. When the broker cannot be reached (after Celery's publish
+        retries) the error is logged, not raised: the caller has committed, the row stays pending and
+        ``flask media recover`` queues it later."""
+        from kombu.exceptions import OperationalError as BrokerError
+
+        if name not in TASKS:
+            raise KeyError(f"unknown task {name!r}")
+        try:
+            # No time limits in the message: a worker applies those of its own configuration (time_limits),
+            # which match the ffmpeg limits it runs with.
+            self.celery.tasks[f"contest.{name}"].apply_async(args=args, time_limit=None, soft_time_limit=None)
+        except BrokerError:
+            log.exception("could not queue task %s%r; `flask media recover` will queue it", name, args)
+
+    def start(self) -> None:
+        pass
+
+
+BACKENDS = {"eager": EagerRunner, "thread": ThreadRunner, "celery": CeleryRunner}
 
 
 def init_app(app: Flask) -> None:
+    import contest.services.media_jobs  # noqa: F401  (registers the media tasks before a runner binds them)
+
     name = app.config["TASK_BACKEND"]
     if name not in BACKENDS:
         raise RuntimeError(f"unknown TASK_BACKEND {name!r}; choose one of {sorted(BACKENDS)}")
@@ -111,7 +255,6 @@ def init_app(app: Flask) -> None:
         # Start on the first request (not in the factory: CLI commands such as `flask db upgrade` must not
         # start workers). The runner's start hooks re-queue unfinished work.
         app.before_request(lambda: runner.start())
-    import contest.services.media_jobs  # noqa: F401  (registers the media tasks)
 
 
 def get_runner():
