@@ -8,11 +8,13 @@ renditions (ffmpeg: ``FFMPEG_BINARY``, ``FFMPEG_THREADS``) are made in :mod:`con
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -136,13 +138,26 @@ def _sizes(size_bytes: int, limit_bytes: int) -> tuple[str, str]:
 
 # --- running tools -----------------------------------------------------------------------------------------
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: ask Linux for SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``),
+    so that a worker killed outright (SIGKILL, out of memory) leaves no ffmpeg behind. The libc handle is
+    loaded in the parent; the child only makes one system call."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def run_tool(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
     """Run ``args`` (bytes out/err) in a new process group; kill the whole group after ``timeout`` seconds.
 
-    Raises :class:`MediaTimeout` on timeout. The exit status is not checked.
+    Raises :class:`MediaTimeout` on timeout. The exit status is not checked. On Linux the tool is also killed
+    when the calling process dies (see :func:`_die_with_parent`).
     """
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

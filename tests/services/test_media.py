@@ -1,6 +1,8 @@
 """contest.services.media: probing uploads against contest rules (real files), units, the tool runner."""
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -222,6 +224,28 @@ def test_timeout_kills_the_whole_process_group(en, monkeypatch):
     [proc] = started
     assert proc.returncode is not None
     assert live_group_members(proc.pid) == []  # the background sleep (same group) is gone too
+
+
+def test_a_tool_dies_with_a_process_killed_outright(tmp_path):
+    """A worker killed with SIGKILL cannot clean up; the kernel kills its tool (PR_SET_PDEATHSIG)."""
+    pid_file = tmp_path / "tool.pid"
+    script = (
+        "from contest import create_app\n"
+        "from contest.services import media\n"
+        "with create_app('testing').app_context():\n"
+        f"    media.run_tool(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], timeout=120)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2])
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    tool_pid = int(pid_file.read_text())
+    worker.kill()
+    worker.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while live_group_members(tool_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live_group_members(tool_pid) == []
 
 
 def live_group_members(pgid: int) -> list[int]:

@@ -313,12 +313,11 @@ def test_task_of_a_killed_worker_is_redelivered_and_finishes_with_one_set_of_fil
     assert db.session.get(Video, video.id).state == VideoState.PROCESSING
 
     crashing.kill()
-    # SIGKILL gives nothing a chance to clean up: the dead worker's ffmpeg (own session) runs on by itself,
-    # writing only to a temporary directory, until its encode ends. End it here.
-    time.sleep(0.5)
-    assert set(orphans) <= set(ffmpeg_pids(app))
-    for pid in orphans:
-        os.kill(pid, signal.SIGKILL)
+    # SIGKILL gives the worker no chance to clean up; the kernel kills its ffmpeg (PR_SET_PDEATHSIG in run_tool).
+    deadline = time.monotonic() + 10
+    while set(orphans) & set(ffmpeg_pids(app)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not set(orphans) & set(ffmpeg_pids(app))
     start_worker(transport=QUICK_REDELIVERY)
     video = settled(video.id)
 
