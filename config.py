@@ -92,6 +92,16 @@ class Config:
     #: Prefix of every object key, e.g. "contest/" to share a bucket.
     S3_PREFIX = ""
 
+    # --- resumable uploads (tus 1.0, /uploads/tus; see contest/services/resumable.py) --------------------
+    #: Seconds an unfinished upload may stay untouched before it expires (410) and is cleaned up.
+    TUS_EXPIRE_S = 24 * 3600
+    #: Largest upload announced to tus clients (Tus-Max-Size), bytes; each contest's own limit still applies.
+    TUS_MAX_SIZE = 4 * 1024**3
+
+    # --- lists ------------------------------------------------------------------------------------------
+    #: Rows per page of long lists (the organizer's entries of a contest, a judge's queue); ``?page=N``.
+    PAGE_SIZE = 50
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

@@ -1,5 +1,5 @@
 """Judge pages: the judging queue and the review form of one assigned entry."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,9 +15,10 @@ require_role(bp, Role.JUDGE)
 
 @bp.route("/")
 def queue():
-    assignments = judging.judge_queue(judge=current_user)
-    done = sum(1 for a in assignments if a.review is not None and a.review.state == ReviewState.SUBMITTED)
-    return render_template("judging/queue.html", assignments=assignments, done=done)
+    done, total = judging.judge_progress(judge=current_user)
+    assignments = judging.judge_queue_page(judge=current_user, page=request.args.get("page", 1, type=int),
+                                           per_page=current_app.config["PAGE_SIZE"])
+    return render_template("judging/queue.html", assignments=assignments, done=done, total=total)
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])

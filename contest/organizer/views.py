@@ -1,5 +1,5 @@
 """Organizer pages: contests (set-up and dashboard), entries, judges and assignments."""
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -73,8 +73,10 @@ def edit_contest(contest_id: int):
 @bp.route("/contests/<int:contest_id>")
 def dashboard(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
-    return render_template("organizer/contest.html", contest=contest,
-                           entries=contest_entries(contest=contest), reviews=review_counts(contest=contest),
+    entries = contest_entries(contest=contest, page=request.args.get("page", 1, type=int),
+                              per_page=current_app.config["PAGE_SIZE"])
+    reviews = review_counts(contest=contest, entry_ids=[entry.id for entry in entries.items])
+    return render_template("organizer/contest.html", contest=contest, entries=entries, reviews=reviews,
                            progress=contest_progress(contest=contest))
 
 

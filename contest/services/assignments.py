@@ -121,15 +121,18 @@ def judge_workloads() -> list[JudgeProgress]:
     return [JudgeProgress(judge, *counts.get(judge.id, (0, 0, 0))) for judge in judges]
 
 
-def review_counts(*, contest: Contest) -> dict[int, tuple[int, int]]:
-    """``{entry_id: (submitted reviews, assignments)}`` for the contest's entries that have assignments."""
-    rows = db.session.execute(
+def review_counts(*, contest: Contest, entry_ids: list[int] | None = None) -> dict[int, tuple[int, int]]:
+    """``{entry_id: (submitted reviews, assignments)}`` for the contest's entries that have assignments, from
+    one GROUP BY; only over ``entry_ids`` when given (e.g. the entries of one dashboard page)."""
+    stmt = (
         select(Assignment.entry_id, func.count(case((Review.state == ReviewState.SUBMITTED, 1))),
                func.count(Assignment.id))
         .join(Entry, Assignment.entry_id == Entry.id).outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(Entry.contest_id == contest.id).group_by(Assignment.entry_id)
     )
-    return {entry_id: (submitted, assigned) for entry_id, submitted, assigned in rows}
+    if entry_ids is not None:
+        stmt = stmt.where(Assignment.entry_id.in_(entry_ids))
+    return {entry_id: (submitted, assigned) for entry_id, submitted, assigned in db.session.execute(stmt)}
 
 
 def entry_assignments(*, entry: Entry) -> list[Assignment]:

@@ -1,0 +1,274 @@
+"""Page speed at province scale: 100,000 entries, 1,000 judges, 500,000 assignments on PostgreSQL.
+
+    .venv/bin/python bench/bench_pages.py [--requests 200] [--clients 4] [--reseed]
+
+Creates the database ``contest_bench`` on 127.0.0.1 (user postgres) when missing and seeds it once with COPY
+(``--reseed`` rebuilds it), starts gunicorn (``gunicorn -c gunicorn.conf.py wsgi:app``) on a free port against
+it, logs in an organizer and a judge, and sends a fixed number of GET requests per page from a few client
+threads. Prints requests/s and the median latency of each page, its ratio to the baseline (the login page: the
+full Flask stack — session, locale, template — without a database query) measured in the same run, and the
+SQL statements one request runs (counted in-process with a ``before_cursor_execute`` listener). Stops by
+itself; not part of the test suite.
+"""
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import requests
+from sqlalchemy import event
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from contest import create_app  # noqa: E402
+from contest.extensions import db  # noqa: E402
+from contest.models import Category, Contest, Criterion, Role, utcnow  # noqa: E402
+from contest.services.accounts import create_user  # noqa: E402
+
+DSN = "postgresql://postgres@127.0.0.1:5432/contest_bench"
+URL = "postgresql+psycopg://postgres@127.0.0.1:5432/contest_bench"
+ENTRIES, JUDGES, PER_ENTRY, PER_CREATOR = 100_000, 1_000, 5, 3
+PASSWORD = "bench password 2026"
+#: Share of the judges' assignments that have a review (half of them submitted).
+REVIEWED = 0.3
+
+
+def ensure_database() -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'contest_bench'").fetchone():
+            conn.execute("CREATE DATABASE contest_bench")
+
+
+def seeded(app) -> bool:
+    with app.app_context():
+        try:
+            return db.session.scalar(db.text("SELECT count(*) FROM entry")) == ENTRIES
+        except Exception:  # no schema yet
+            db.session.rollback()
+            return False
+
+
+def seed(app) -> None:
+    """Schema from the models, login accounts and the contest through the ORM, the bulk rows through COPY."""
+    started = time.perf_counter()
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        now = utcnow()
+        contest = Contest(code="BENCH", title="全省短视频大赛", opens_at=now - timedelta(days=30),
+                          closes_at=now + timedelta(days=30), entry_seq=ENTRIES)
+        contest.categories = [Category(name=name, position=i) for i, name in enumerate(["微视频组", "Vlog组"])]
+        contest.criteria = [Criterion(name=n, max_points=10, weight=w, position=i)
+                            for i, (n, w) in enumerate([("主题契合", 40), ("创意", 30), ("制作水平", 30)])]
+        db.session.add(contest)
+        organizer = create_user(username="organizer", password=PASSWORD, role=Role.ORGANIZER)
+        judge = create_user(username="judge1", password=PASSWORD, role=Role.JUDGE)
+        creator = create_user(username="creator1", password=PASSWORD, role=Role.CREATOR)
+        db.session.commit()
+        ids = dict(contest=contest.id, categories=[c.id for c in contest.categories],
+                   criteria=[c.id for c in contest.criteria], judge=judge.id, creator=creator.id,
+                   next_user=max(organizer.id, judge.id, creator.id) + 1, hash=judge.password_hash)
+    with psycopg.connect(DSN) as conn:
+        _copy_rows(conn, ids, now)
+        conn.commit()
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        for table in ("user", "entry", "video", "assignment", "review", "criterion_score"):
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                         f"(SELECT max(id) FROM \"{table}\"))")
+        conn.execute("VACUUM ANALYZE")
+    print(f"seeded in {time.perf_counter() - started:.0f} s")
+
+
+def _copy_rows(conn, ids: dict, now) -> None:
+    judges = [ids["judge"]] + list(range(ids["next_user"], ids["next_user"] + JUDGES - 1))
+    first_creator = ids["next_user"] + JUDGES - 1
+    creators = [ids["creator"]] + list(range(first_creator, first_creator + ENTRIES // PER_CREATOR))
+    with conn.cursor() as cur:
+        with cur.copy('COPY "user" (id, username, display_name, role, password_hash, active, created_at) '
+                      "FROM STDIN") as copy:
+            for uid in judges[1:]:
+                copy.write_row((uid, f"judge{uid}", f"评委{uid}", "judge", ids["hash"], True, now))
+            for uid in creators[1:]:
+                copy.write_row((uid, f"creator{uid}", f"创作者{uid}", "creator", ids["hash"], True, now))
+        with cur.copy("COPY entry (id, contest_id, category_id, creator_id, number, title, description, "
+                      "state, submitted_at, created_at, updated_at) FROM STDIN") as copy:
+            for i in range(1, ENTRIES + 1):
+                copy.write_row((i, ids["contest"], ids["categories"][i % 2], creators[(i - 1) // PER_CREATOR],
+                                f"BENCH-{i:06d}", f"作品 {i}", "", "submitted", now, now, now))
+        with cur.copy("COPY video (id, entry_id, original_name, original_key, poster_key, state, attempts, "
+                      "rotation, bytes, sha256, created_at) FROM STDIN") as copy:
+            for i in range(1, ENTRIES + 1):
+                copy.write_row((i, i, f"v{i}.mp4", f"originals/{i}", f"posters/{i}.jpg", "ready", 1, 0,
+                                50_000_000, f"{i:064x}", now))
+        review_rows = []
+        with cur.copy("COPY assignment (id, judge_id, entry_id, created_at) FROM STDIN") as copy:
+            aid = 0
+            for i in range(1, ENTRIES + 1):
+                for k in range(PER_ENTRY):  # judges i, i+200, i+400 … (mod 1000): 500 assignments each
+                    aid += 1
+                    copy.write_row((aid, judges[(i + k * (JUDGES // PER_ENTRY)) % JUDGES], i, now))
+                    if (aid * 7919) % 1000 < REVIEWED * 1000:
+                        review_rows.append(aid)
+        with cur.copy("COPY review (id, assignment_id, state, comment, total, submitted_at, updated_at) "
+                      "FROM STDIN") as copy:
+            for rid, aid in enumerate(review_rows, 1):
+                submitted = rid % 2 == 0
+                copy.write_row((rid, aid, "submitted" if submitted else "draft", "", Decimal("80.000"),
+                                now if submitted else None, now))
+        with cur.copy("COPY criterion_score (id, review_id, criterion_id, points) FROM STDIN") as copy:
+            sid = 0
+            for rid in range(1, len(review_rows) + 1):
+                for criterion_id in ids["criteria"]:
+                    sid += 1
+                    copy.write_row((sid, rid, criterion_id, Decimal("8.00")))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, CONTEST_DATABASE_URL=URL, CONTEST_SECRET_KEY="bench-not-secret",
+               CONTEST_CONFIG="development", CONTEST_TASK_BACKEND="eager", CONTEST_BIND=f"127.0.0.1:{port}",
+               CONTEST_WEB_WORKERS=str(workers), CONTEST_WEB_THREADS="4")
+    proc = subprocess.Popen([str(REPO / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=2).status_code == 200:
+                return proc
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def logged_in(base: str, username: str) -> dict:
+    """Cookies of a session logged in through the real form (CSRF token from the login page)."""
+    session = requests.Session()
+    page = session.get(f"{base}/auth/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = session.post(f"{base}/auth/login", allow_redirects=False,
+                            data={"csrf_token": token, "username": username, "password": PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"login as {username} failed: {response.status_code}")
+    return session.cookies.get_dict()
+
+
+def measure(url: str, cookies: dict, n: int, clients: int) -> tuple[float, float]:
+    """(requests per second, median latency in ms) over ``n`` GETs shared by ``clients`` threads."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def run(count: int) -> None:
+        with requests.Session() as session:
+            session.cookies.update(cookies)
+            for _ in range(count):
+                t0 = time.perf_counter()
+                response = session.get(url)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 200:
+                        errors.append(f"{url}: {response.status_code}")
+
+    shares = [n // clients + (1 if i < n % clients else 0) for i in range(clients)]
+    threads = [threading.Thread(target=run, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return n / wall, 1000 * statistics.median(latencies)
+
+
+def statements_per_request(app, pages: dict[str, tuple[str, str | None]]) -> dict[str, int]:
+    """SQL statements run by one request of each page, in-process against the same database."""
+    counts = {}
+    with app.app_context():
+        client = app.test_client()
+        for name, (path, user) in pages.items():
+            client.post("/auth/logout")
+            if user:
+                client.post("/auth/login", data={"username": user, "password": PASSWORD})
+            statements = []
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                status = client.get(path).status_code
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            counts[name] = len(statements) if status == 200 else -status
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per page (default 200)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    parser.add_argument("--reseed", action="store_true", help="rebuild contest_bench even if seeded")
+    args = parser.parse_args()
+
+    ensure_database()
+    app = create_app("development", DATABASE_URL=URL, SECRET_KEY="bench-not-secret", TASK_BACKEND="eager",
+                     WTF_CSRF_ENABLED=False)
+    if args.reseed or not seeded(app):
+        seed(app)
+    with app.app_context():
+        contest_id = db.session.scalar(db.text("SELECT id FROM contest WHERE code = 'BENCH'"))
+        judge_id = db.session.scalar(db.text("SELECT id FROM \"user\" WHERE username = 'judge1'"))
+        entry_id = db.session.scalar(db.text("SELECT min(entry_id) FROM assignment WHERE judge_id = :j"),
+                                     {"j": judge_id})
+        last_page = -(-ENTRIES // app.config["PAGE_SIZE"])
+    pages = {
+        "baseline: login page": ("/auth/login", None),
+        "static app.css": ("/static/css/app.css", None),
+        "judge queue": ("/judge/", "judge1"),
+        "judge queue, last page": ("/judge/?page=10", "judge1"),
+        "dashboard, page 1": (f"/organizer/contests/{contest_id}", "organizer"),
+        f"dashboard, page {last_page}": (f"/organizer/contests/{contest_id}?page={last_page}", "organizer"),
+        "judge entry page": (f"/judge/entries/{entry_id}", "judge1"),
+    }
+    queries = statements_per_request(app, pages)
+
+    port = free_port()
+    server = start_gunicorn(port, args.workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        cookies = {None: {}, "judge1": logged_in(base, "judge1"), "organizer": logged_in(base, "organizer")}
+        results = {}
+        for name, (path, user) in pages.items():
+            measure(base + path, cookies[user], args.clients * 2, args.clients)  # warm up every worker
+            results[name] = measure(base + path, cookies[user], args.requests, args.clients)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    baseline = results["baseline: login page"][0]
+    print(f"\n{ENTRIES:,} entries, {JUDGES:,} judges, {ENTRIES * PER_ENTRY:,} assignments; {args.requests} "
+          f"requests per page, {args.clients} clients, gunicorn {args.workers} workers × 4 threads\n")
+    print(f"{'page':<28} {'req/s':>8} {'median ms':>10} {'vs baseline':>12} {'SQL/request':>12}")
+    for name, (rps, median) in results.items():
+        print(f"{name:<28} {rps:>8.1f} {median:>10.1f} {rps / baseline:>11.2f}× {queries[name]:>12}")
+
+
+if __name__ == "__main__":
+    main()
