@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from contest.services import resumable
 from contest.services.storage import LocalStorage, get_storage
 
 DAY_S = 24 * 3600
@@ -16,11 +17,14 @@ def clean_incomplete_uploads(*, older_than_s: float) -> int:
 
     S3: abort the multipart uploads under ``S3_PREFIX`` (their parts are billed until then). Local: delete the
     partial files in ``UPLOAD_ROOT/.tmp`` (left only when a process died mid-upload) by modification time.
+    Both: resumable (tus) uploads under ``UPLOAD_ROOT/.tus`` untouched for as long
+    (:func:`contest.services.resumable.clean_abandoned`).
     """
     storage = get_storage()
+    resumed = resumable.clean_abandoned(older_than_s=older_than_s)
     if isinstance(storage, LocalStorage):
-        return _remove_stale_files(storage.tmp, older_than_s)
-    return storage.abort_incomplete_uploads(older_than_s)
+        return resumed + _remove_stale_files(storage.tmp, older_than_s)
+    return resumed + storage.abort_incomplete_uploads(older_than_s)
 
 
 def _remove_stale_files(folder: Path, older_than_s: float) -> int:

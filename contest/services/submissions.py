@@ -22,6 +22,7 @@ transaction rolls back (see :func:`_delete_after_commit`).
 """
 import unicodedata
 from datetime import datetime
+from pathlib import Path
 
 from flask_babel import format_datetime, format_decimal, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import event, func, select, update
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from contest.extensions import db
 from contest.models import Category, Contest, Entry, EntryState, Role, User, Video, VideoState, utcnow
 from contest.services import media
-from contest.services.storage import FileTooLarge, get_storage, new_key
+from contest.services.storage import FileTooLarge, StoredFile, get_storage, new_key
 
 TRANSITIONS: dict[EntryState, set[EntryState]] = {
     EntryState.DRAFT: {EntryState.SUBMITTED, EntryState.WITHDRAWN, EntryState.DISQUALIFIED},
@@ -248,31 +249,61 @@ def video_keys(video: Video | None) -> list[str]:
     return [k for k in (video.original_key, video.poster_key, video.rendition_key) if k]
 
 
+def require_can_upload(entry: Entry) -> None:
+    """Raise :class:`SubmissionError` outside the submission window or for a withdrawn/disqualified entry."""
+    require_open(entry.contest)
+    _require_editable(entry)
+
+
+def _too_large(contest: Contest) -> str:
+    return _("The file is larger than %(limit)s MB, the limit of this contest.",
+             limit=megabytes(contest.max_file_bytes))
+
+
 def attach_video(*, entry: Entry, stream, filename: str) -> Video:
     """Store the uploaded ``stream`` as the entry's new original and check it; returns the new pending Video.
 
-    The stream is copied to storage (hashed, at most ``contest.max_file_bytes`` bytes) and probed with
-    :func:`contest.services.media.inspect_upload` against the contest's rules. On any rejection the stored
-    file is deleted and nothing is written. On success the previous video row is deleted (its files once the
-    transaction commits) and a draft-again entry gets the new row (``state`` pending, probed facts filled).
-    The caller commits, then queues ``process_video``.
+    The stream is copied to storage (hashed, at most ``contest.max_file_bytes`` bytes), then checked and
+    recorded by :func:`_admit_original`. The caller commits, then queues ``process_video``.
 
     Raises :class:`SubmissionError` (reasons from the media rules) outside the window, for a withdrawn or
     disqualified entry, a file over the limit, or a file that is not an acceptable video.
     """
-    contest = entry.contest
-    require_open(contest)
-    _require_editable(entry)
-    storage = get_storage()
+    require_can_upload(entry)
     key = new_key("originals")
     try:
-        stored = storage.save(key, stream, max_bytes=contest.max_file_bytes)
+        stored = get_storage().save(key, stream, max_bytes=entry.contest.max_file_bytes)
     except FileTooLarge as exc:
-        raise SubmissionError(_("The file is larger than %(limit)s MB, the limit of this contest.",
-                                limit=megabytes(contest.max_file_bytes))) from exc
+        raise SubmissionError(_too_large(entry.contest)) from exc
+    return _admit_original(entry=entry, key=key, stored=stored, filename=filename)
+
+
+def attach_video_file(*, entry: Entry, path: Path, filename: str) -> Video:
+    """Like :func:`attach_video` for a complete file on local disk (a finished resumable upload): stored with
+    ``Storage.put_file`` (one read, hashed while copied; ``path`` itself is left for the caller to remove).
+
+    Raises :class:`SubmissionError` as :func:`attach_video` does.
+    """
+    require_can_upload(entry)
+    if path.stat().st_size > entry.contest.max_file_bytes:
+        raise SubmissionError(_too_large(entry.contest))
+    key = new_key("originals")
+    stored = get_storage().put_file(key, path)
+    return _admit_original(entry=entry, key=key, stored=stored, filename=filename)
+
+
+def _admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str) -> Video:
+    """Probe the stored original ``key`` with :func:`contest.services.media.inspect_upload` against the
+    contest's rules and make it the entry's video.
+
+    On any rejection the stored file is deleted and nothing is written. On success the previous video row is
+    deleted (its files once the transaction commits) and a draft-again entry gets the new row (``state``
+    pending, probed facts filled).
+    """
+    storage = get_storage()
     try:
         with storage.local_path(key) as path:
-            info = media.inspect_upload(path, contest=contest, size_bytes=stored.bytes)
+            info = media.inspect_upload(path, contest=entry.contest, size_bytes=stored.bytes)
     except media.MediaRejected as exc:
         storage.delete(key)
         raise SubmissionError(exc.reasons) from exc

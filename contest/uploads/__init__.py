@@ -1,0 +1,1 @@
+"""Resumable video uploads (tus 1.0) under /uploads/tus."""
