@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from contest.extensions import db
 from contest.models import Video, VideoState
@@ -249,7 +250,9 @@ def test_running_twice_leaves_one_poster_and_one_rendition(app, make_video):
 
 
 def test_missing_row_is_ignored(app):
-    process_video(12345)
+    process_video(12345)  # a job for a deleted video: no error, nothing created
+    assert db.session.scalar(select(func.count(Video.id))) == 0
+    assert stored_files(app) == []
 
 
 def test_too_many_interrupted_attempts_fail_the_video(app, make_video):

@@ -23,19 +23,12 @@ from contest.services import submissions, tasks
 from contest.services.storage import FileTooLarge, LocalStorage, StorageError, get_storage, new_key
 from contest.services.storage_s3 import S3Storage
 from contest.storage_cli import clean_incomplete_uploads
-from tests.conftest import REPO_ROOT, media
+from tests.conftest import REPO_ROOT, media, unreachable_service
 
 s3 = pytest.mark.s3
 MIB = 1024 * 1024
 CREDENTIALS = {"S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
                "S3_ADDRESSING_STYLE": "path"}
-
-
-def _unavailable(reason: str):
-    """Fail on CI (the service must be there), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +37,7 @@ def moto_endpoint():
     try:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
-        _unavailable(f"moto[server] is not installed: {exc}")
+        unreachable_service(f"moto[server] is not installed: {exc}")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

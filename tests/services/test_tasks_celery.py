@@ -26,7 +26,7 @@ from contest.models import Video, VideoState, utcnow
 from contest.services import tasks
 from contest.services.media import MediaProcessingError, MediaRejected, MediaTimeout
 from contest.services.storage import StorageError
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, unreachable_service
 from tests.conftest import media as sample
 from tests.services.test_media import ffprobe, synth
 from tests.services.test_media_jobs import make_video, stored_files  # noqa: F401  (make_video: fixture)
@@ -42,13 +42,6 @@ WORKER_KEYS = ("DATABASE_URL", "UPLOAD_ROOT", *FAST, "CELERY_BROKER_URL", "CELER
 INTERRUPTED = "Processing was interrupted too often; please upload the video again."
 
 
-def unavailable(message: str):
-    """A required service or package is missing: fail under CI (``$CI`` set), skip elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
 # --- configuration (no broker) -----------------------------------------------------------------------------
 
 @pytest.fixture
@@ -57,7 +50,7 @@ def celery_installed():
         import celery  # noqa: F401
         import redis  # noqa: F401
     except ImportError as exc:
-        unavailable(f"the celery extra is not installed ({exc}); pip install -e '.[celery]'")
+        unreachable_service(f"the celery extra is not installed ({exc}); pip install -e '.[celery]'")
 
 
 def celery_app(**config):
@@ -142,12 +135,12 @@ def redis_client():
     try:
         import redis
     except ImportError as exc:
-        unavailable(f"the celery extra is not installed ({exc}); pip install -e '.[celery]'")
+        unreachable_service(f"the celery extra is not installed ({exc}); pip install -e '.[celery]'")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
     except redis.RedisError as exc:
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {exc}")
+        unreachable_service(f"Redis is not reachable at {REDIS_URL}: {exc}")
     yield client
     client.close()
 
