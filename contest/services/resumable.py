@@ -101,10 +101,6 @@ def encode_metadata(metadata: dict[str, str]) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items())
 
 
-def _too_large(limit_bytes: int) -> str:
-    return _("This contest accepts video files up to %(limit)s MB.", limit=submissions.megabytes(limit_bytes))
-
-
 # --- verbs -------------------------------------------------------------------------------------------------
 
 def create_upload(*, user: User, length: int | None, metadata: dict[str, str]) -> Upload:
@@ -122,7 +118,7 @@ def create_upload(*, user: User, length: int | None, metadata: dict[str, str]) -
     except SubmissionError as exc:
         raise UploadError(403, exc.reasons) from None
     if length > entry.contest.max_file_bytes:
-        raise UploadError(413, _too_large(entry.contest.max_file_bytes))
+        raise UploadError(413, submissions.size_limit_message(entry.contest))
     upload = Upload(id=secrets.token_urlsafe(24), owner_id=user.id, entry_id=entry.id, length=length,
                     metadata=metadata)
     tus_root().mkdir(parents=True, exist_ok=True)

@@ -255,6 +255,12 @@ def require_can_upload(entry: Entry) -> None:
     _require_editable(entry)
 
 
+def size_limit_message(contest: Contest) -> str:
+    """The refusal shown when an upload announces or sends more than ``contest.max_file_bytes`` (HTTP 413):
+    the form upload and the tus upload say the same."""
+    return _("This contest accepts video files up to %(limit)s MB.", limit=megabytes(contest.max_file_bytes))
+
+
 def _too_large(contest: Contest) -> str:
     return _("The file is larger than %(limit)s MB, the limit of this contest.",
              limit=megabytes(contest.max_file_bytes))

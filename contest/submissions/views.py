@@ -166,9 +166,7 @@ def _read_upload_body(contest: Contest) -> None:
     try:
         request.files  # noqa: B018  (parses the body now, under the limit)
     except RequestEntityTooLarge:
-        raise RequestEntityTooLarge(description=_(
-            "This contest accepts video files up to %(limit)s MB.",
-            limit=submissions.megabytes(contest.max_file_bytes))) from None
+        raise RequestEntityTooLarge(description=submissions.size_limit_message(contest)) from None
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
 
