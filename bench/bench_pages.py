@@ -2,15 +2,26 @@
 
     .venv/bin/python bench/bench_pages.py [--requests 200] [--clients 4] [--reseed]
 
-Creates the database ``contest_bench`` on 127.0.0.1 (user postgres) when missing and seeds it once with COPY
-(``--reseed`` rebuilds it), starts gunicorn (``gunicorn -c gunicorn.conf.py wsgi:app``) on a free port against
-it, logs in an organizer and a judge, and sends a fixed number of GET requests per page from a few client
-threads. Prints requests/s and the median latency of each page, its ratio to the baseline (the login page: the
-full Flask stack — session, locale, template — without a database query) measured in the same run, and the
-SQL statements one request runs (counted in-process with a ``before_cursor_execute`` listener). Stops by
-itself; not part of the test suite.
+Creates the database ``contest_bench`` on 127.0.0.1 (user postgres) when missing and seeds it with COPY
+(~20 s); later runs reuse it as long as the schema the models describe (tables and indexes) and the seed sizes
+are those it was seeded with, else it is rebuilt (``--reseed`` forces that). Then it starts gunicorn
+(``gunicorn -c gunicorn.conf.py wsgi:app``) on a free port against it, logs in an organizer and a judge, and
+sends a fixed number of GET requests per page from a few client threads; the pages that show the kept
+judging-progress numbers run for ``PROGRESS_CACHE_S`` seconds at least, so that every worker's recounting is
+in the figure as often as it happens in use.
+
+Prints requests/s and the median latency of each page and its ratio to the baseline (the login page: the full
+Flask stack — session, locale, template — without a database query). The baseline is measured before the first
+page and after each page, and each page is compared with the mean of the two measurements around it, so that
+the load of a shared machine drifting during the run does not skew the ratios. Also prints the SQL statements
+one request runs (counted in-process with a ``before_cursor_execute`` listener, each request in its own app
+context and session as under gunicorn; "a (b)": b when the request counts the contest's judging progress and
+entries, a while those numbers are kept — see contest/services/progress.py and contests.entry_total), the CPU
+time gunicorn and PostgreSQL spend per request, and what counting the judging progress costs.
+Stops by itself; not part of the test suite.
 """
 import argparse
+import hashlib
 import os
 import re
 import socket
@@ -26,6 +37,7 @@ from pathlib import Path
 import psycopg
 import requests
 from sqlalchemy import event
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -34,11 +46,14 @@ from contest import create_app  # noqa: E402
 from contest.extensions import db  # noqa: E402
 from contest.models import Category, Contest, Criterion, Role, utcnow  # noqa: E402
 from contest.services.accounts import create_user  # noqa: E402
+from contest.services.progress import count_progress  # noqa: E402
 
 DSN = "postgresql://postgres@127.0.0.1:5432/contest_bench"
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/contest_bench"
 ENTRIES, JUDGES, PER_ENTRY, PER_CREATOR = 100_000, 1_000, 5, 3
 PASSWORD = "bench password 2026"
+#: Threads per gunicorn worker.
+THREADS = 4
 #: Share of the judges' assignments that have a review (half of them submitted).
 REVIEWED = 0.3
 
@@ -49,13 +64,26 @@ def ensure_database() -> None:
             conn.execute("CREATE DATABASE contest_bench")
 
 
-def seeded(app) -> bool:
+def fingerprint(app) -> str:
+    """Digest of the schema the models describe (every CREATE TABLE and CREATE INDEX) and the seed sizes."""
     with app.app_context():
+        dialect = db.engine.dialect
+        tables = db.metadata.sorted_tables
+        ddl = [str(CreateTable(table).compile(dialect=dialect)) for table in tables]
+        ddl += sorted(str(CreateIndex(index).compile(dialect=dialect))
+                      for table in tables for index in table.indexes)
+    ddl.append(repr((ENTRIES, JUDGES, PER_ENTRY, PER_CREATOR, REVIEWED)))
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
+
+
+def seeded(app) -> bool:
+    """True when contest_bench holds the seed made for the current schema and sizes."""
+    with psycopg.connect(DSN) as conn:
         try:
-            return db.session.scalar(db.text("SELECT count(*) FROM entry")) == ENTRIES
-        except Exception:  # no schema yet
-            db.session.rollback()
+            row = conn.execute("SELECT fingerprint FROM bench_seed").fetchone()
+        except psycopg.errors.UndefinedTable:
             return False
+    return row is not None and row[0] == fingerprint(app)
 
 
 def seed(app) -> None:
@@ -82,6 +110,9 @@ def seed(app) -> None:
         _copy_rows(conn, ids, now)
         conn.commit()
     with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_seed")
+        conn.execute("CREATE TABLE bench_seed (fingerprint text NOT NULL)")
+        conn.execute("INSERT INTO bench_seed VALUES (%s)", (fingerprint(app),))
         for table in ("user", "entry", "video", "assignment", "review", "criterion_score"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                          f"(SELECT max(id) FROM \"{table}\"))")
@@ -133,6 +164,22 @@ def _copy_rows(conn, ids: dict, now) -> None:
                     copy.write_row((sid, rid, criterion_id, Decimal("8.00")))
 
 
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU seconds used so far by gunicorn (master and workers) and by the PostgreSQL backends serving
+    contest_bench (Linux /proc; PostgreSQL's short-lived parallel workers are not included)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ours = int(pid) == server.pid or int(stat[1]) == server.pid
+            ours = ours or "contest_bench" in Path(f"/proc/{pid}/cmdline").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if ours:
+            total += (int(stat[11]) + int(stat[12])) / tick
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,18 +189,19 @@ def free_port() -> int:
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, CONTEST_DATABASE_URL=URL, CONTEST_SECRET_KEY="bench-not-secret",
                CONTEST_CONFIG="development", CONTEST_TASK_BACKEND="eager", CONTEST_BIND=f"127.0.0.1:{port}",
-               CONTEST_WEB_WORKERS=str(workers), CONTEST_WEB_THREADS="4")
+               CONTEST_WEB_WORKERS=str(workers), CONTEST_WEB_THREADS=str(THREADS))
     proc = subprocess.Popen([str(REPO / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=2).status_code == 200:
+            if requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=10).status_code == 200:
                 return proc
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still importing the app
             time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start within 30 s")
+    proc.terminate()
+    proc.wait(timeout=30)
+    raise SystemExit("gunicorn did not start within 60 s")
 
 
 def logged_in(base: str, username: str) -> dict:
@@ -168,16 +216,21 @@ def logged_in(base: str, username: str) -> dict:
     return session.cookies.get_dict()
 
 
-def measure(url: str, cookies: dict, n: int, clients: int) -> tuple[float, float]:
-    """(requests per second, median latency in ms) over ``n`` GETs shared by ``clients`` threads."""
+def measure(url: str, cookies: dict, n: int, clients: int,
+            min_seconds: float = 0) -> tuple[float, float, int]:
+    """(requests per second, median latency in ms, requests sent) over ``n`` GETs shared by ``clients``
+    threads, going on until ``min_seconds`` have passed too."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    deadline = time.perf_counter() + min_seconds
 
     def run(count: int) -> None:
         with requests.Session() as session:
             session.cookies.update(cookies)
-            for _ in range(count):
+            sent = 0
+            while sent < count or time.perf_counter() < deadline:
+                sent += 1
                 t0 = time.perf_counter()
                 response = session.get(url)
                 elapsed = time.perf_counter() - t0
@@ -196,27 +249,47 @@ def measure(url: str, cookies: dict, n: int, clients: int) -> tuple[float, float
     wall = time.perf_counter() - started
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    return n / wall, 1000 * statistics.median(latencies)
+    return len(latencies) / wall, 1000 * statistics.median(latencies), len(latencies)
 
 
-def statements_per_request(app, pages: dict[str, tuple[str, str | None]]) -> dict[str, int]:
-    """SQL statements run by one request of each page, in-process against the same database."""
-    counts = {}
+def statements_per_request(app, pages: dict[str, tuple[str, str | None]]) -> dict[str, tuple[int, int]]:
+    """SQL statements run by the first and by the second request of each page, in-process against the same
+    database; each request has its own app context and session, as under gunicorn. The two differ where the
+    first request counts what the second finds kept (the judging progress of a contest)."""
     with app.app_context():
+        engine = db.engine
+    counts = {}
+    for name, (path, user) in pages.items():
+        for kept in ("contest.progress", "contest.entry_totals"):  # nothing kept from the pages before
+            app.extensions.pop(kept, None)
         client = app.test_client()
-        for name, (path, user) in pages.items():
-            client.post("/auth/logout")
-            if user:
-                client.post("/auth/login", data={"username": user, "password": PASSWORD})
+        if user:
+            client.post("/auth/login", data={"username": user, "password": PASSWORD})
+        runs = []
+        for _ in range(2):
             statements = []
             listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
+            event.listen(engine, "before_cursor_execute", listener)
             try:
                 status = client.get(path).status_code
             finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
-            counts[name] = len(statements) if status == 200 else -status
+                event.remove(engine, "before_cursor_execute", listener)
+            runs.append(len(statements) if status == 200 else -status)
+        counts[name] = tuple(runs)
     return counts
+
+
+def progress_cost(app, contest_id: int, runs: int = 3) -> float:
+    """Median milliseconds to count a contest's judging progress (what the dashboard does every
+    PROGRESS_CACHE_S seconds per web process)."""
+    times = []
+    with app.app_context():
+        contest = db.session.get(Contest, contest_id)
+        for _ in range(runs):
+            started = time.perf_counter()
+            count_progress(contest=contest)
+            times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -225,6 +298,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads (default 4)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--reseed", action="store_true", help="rebuild contest_bench even if seeded")
+    parser.add_argument("--only", default="", help="measure only the pages whose name contains this")
     args = parser.parse_args()
 
     ensure_database()
@@ -236,38 +310,74 @@ def main() -> None:
         contest_id = db.session.scalar(db.text("SELECT id FROM contest WHERE code = 'BENCH'"))
         judge_id = db.session.scalar(db.text("SELECT id FROM \"user\" WHERE username = 'judge1'"))
         entry_id = db.session.scalar(db.text("SELECT min(entry_id) FROM assignment WHERE judge_id = :j"),
-                                     {"j": judge_id})
-        last_page = -(-ENTRIES // app.config["PAGE_SIZE"])
+                                     {"j": judge_id})  # reviewed and submitted: the page shows the scores
+        to_score = db.session.scalar(db.text(
+            "SELECT min(a.entry_id) FROM assignment a LEFT JOIN review r ON r.assignment_id = a.id "
+            "WHERE a.judge_id = :j AND r.id IS NULL"), {"j": judge_id})  # no review yet: it shows the form
+        page_size, keep_s = app.config["PAGE_SIZE"], app.config["PROGRESS_CACHE_S"]
+    last_page, last_judges = -(-ENTRIES // page_size), -(-JUDGES // page_size)
+    last_queue = -(-ENTRIES * PER_ENTRY // JUDGES // page_size)
     pages = {
-        "baseline: login page": ("/auth/login", None),
         "static app.css": ("/static/css/app.css", None),
         "judge queue": ("/judge/", "judge1"),
-        "judge queue, last page": ("/judge/?page=10", "judge1"),
+        "judge queue, last page": (f"/judge/?page={last_queue}", "judge1"),
         "dashboard, page 1": (f"/organizer/contests/{contest_id}", "organizer"),
         f"dashboard, page {last_page}": (f"/organizer/contests/{contest_id}?page={last_page}", "organizer"),
-        "judge entry page": (f"/judge/entries/{entry_id}", "judge1"),
+        "judges' progress, page 1": (f"/organizer/contests/{contest_id}/progress", "organizer"),
+        f"judges' progress, page {last_judges}": (
+            f"/organizer/contests/{contest_id}/progress?page={last_judges}", "organizer"),
+        "judge entry page, scored": (f"/judge/entries/{entry_id}", "judge1"),
+        "judge entry page, to score": (f"/judge/entries/{to_score}", "judge1"),
+        "organizer entry page": (f"/organizer/entries/{entry_id}", "organizer"),
     }
+    pages = {name: page for name, page in pages.items() if args.only in name}
     queries = statements_per_request(app, pages)
+    counting_ms = progress_cost(app, contest_id)
 
     port = free_port()
     server = start_gunicorn(port, args.workers)
     base = f"http://127.0.0.1:{port}"
     try:
         cookies = {None: {}, "judge1": logged_in(base, "judge1"), "organizer": logged_in(base, "organizer")}
-        results = {}
+        baseline_url = base + "/auth/login"
+        measure(baseline_url, {}, args.clients * 2, args.clients)
+        before = cpu_seconds(server)
+        baselines, results = [measure(baseline_url, {}, args.requests, args.clients)], {}
+        baseline_cpu = 1000 * (cpu_seconds(server) - before) / baselines[0][2]
         for name, (path, user) in pages.items():
-            measure(base + path, cookies[user], args.clients * 2, args.clients)  # warm up every worker
-            results[name] = measure(base + path, cookies[user], args.requests, args.clients)
+            # warm up: every worker thread's connection has run the page's queries psycopg's 5 times, after
+            # which they are prepared statements (as they are after the first minutes in use)
+            measure(base + path, cookies[user], args.workers * THREADS * 5, args.clients)
+            # pages drawing the kept judging-progress numbers run for PROGRESS_CACHE_S at least, so that each
+            # worker's recounting weighs in as often as it happens in use (once per worker and period)
+            window = keep_s if path.startswith("/organizer/contests/") else 0
+            before = cpu_seconds(server)
+            rps, median, sent = measure(base + path, cookies[user], args.requests, args.clients, window)
+            results[name] = rps, median, 1000 * (cpu_seconds(server) - before) / sent
+            baselines.append(measure(baseline_url, {}, args.requests, args.clients))
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    baseline = results["baseline: login page"][0]
     print(f"\n{ENTRIES:,} entries, {JUDGES:,} judges, {ENTRIES * PER_ENTRY:,} assignments; {args.requests} "
-          f"requests per page, {args.clients} clients, gunicorn {args.workers} workers × 4 threads\n")
-    print(f"{'page':<28} {'req/s':>8} {'median ms':>10} {'vs baseline':>12} {'SQL/request':>12}")
-    for name, (rps, median) in results.items():
-        print(f"{name:<28} {rps:>8.1f} {median:>10.1f} {rps / baseline:>11.2f}× {queries[name]:>12}")
+          f"requests per page, {args.clients} clients, gunicorn {args.workers} workers × {THREADS} threads\n")
+    print(f"{'page':<28} {'req/s':>8} {'median ms':>10} {'vs baseline':>12} {'SQL/request':>12} "
+          f"{'CPU ms/request':>15}")
+    rates = [rps for rps, _, _ in baselines]
+    print(f"{'baseline: login page':<28} {statistics.median(rates):>8.1f} "
+          f"{statistics.median(ms for _, ms, _ in baselines):>10.1f} {'1.00×':>12} {0:>12} "
+          f"{baseline_cpu:>15.1f}   (measured {len(rates)} times: {min(rates):.0f}–{max(rates):.0f} req/s)")
+    for i, (name, (rps, median, cpu_ms)) in enumerate(results.items()):
+        # the ratio to the baseline measured just before and just after this page (the load of a shared
+        # machine drifts during a run)
+        baseline = (rates[i] + rates[i + 1]) / 2
+        first, kept = queries[name]
+        sql = f"{kept}" if first == kept else f"{kept} ({first})"
+        print(f"{name:<28} {rps:>8.1f} {median:>10.1f} {rps / baseline:>11.2f}× {sql:>12} {cpu_ms:>15.1f}")
+    print("\nCPU ms/request: gunicorn and the PostgreSQL backends of contest_bench together (not the "
+          "client), which the load of other programs on the machine moves less than req/s.")
+    print(f"\ncounting the judging progress of the contest (every PROGRESS_CACHE_S = {keep_s} s per worker; "
+          f"dashboard and progress pages measured over {keep_s} s at least): {counting_ms:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from contest.results.views import bp as results_bp
     from contest.stats.views import bp as stats_bp
     from contest.submissions.views import bp as submissions_bp
+    from contest.uploads.s3 import bp as uploads_s3_bp
     from contest.uploads.views import bp as uploads_bp
     from contest.watch.views import bp as watch_bp
 
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp, url_prefix="/organizer")
     app.register_blueprint(stats_bp, url_prefix="/organizer")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
+    app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -5,28 +5,42 @@ for the thread runner.
 
 With ``CONTEST_TEST_DATABASE_URL`` set (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/contest_test``)
 the tests run on that database instead: it is created when missing and its schema rebuilt once per session,
-and every table is emptied (sequences restarted) before each test. ``scripts/test-postgres.sh`` does this.
+and every table is emptied (sequences restarted) before each test. With ``CONTEST_TEST_STORAGE=s3`` every
+test's app stores its files in a fresh bucket of moto's standalone S3 server on 127.0.0.1 instead of under
+``tmp_path``. ``scripts/test-production.sh`` sets both (the production-stack pass of ``.ci/run``).
 """
 import os
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import boto3
 import flask_babel
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from werkzeug.datastructures import Headers
 
 from contest import create_app
 from contest.extensions import db as _db
 from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
 from contest.services.accounts import create_user
 
+pytest_plugins = ["tests.celery_workers"]  # broker, start_worker … for any test module
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = REPO_ROOT.parent / "shared" / "media"
 PASSWORD = "correct horse battery"
 #: A server database to run the suite on instead of per-test SQLite files (unset: SQLite).
 TEST_DATABASE_URL = os.environ.get("CONTEST_TEST_DATABASE_URL")
+#: The storage backend of every test's app unless a test overrides it: "local" (default) or "s3" (moto).
+TEST_STORAGE = os.environ.get("CONTEST_TEST_STORAGE", "local")
+S3_CREDENTIALS = {"S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
+                  "S3_ADDRESSING_STYLE": "path"}
 
 
 def media(name: str) -> Path:
@@ -125,13 +139,103 @@ def empty_all_tables(engine) -> None:
                           "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """URL of one moto S3 server on 127.0.0.1 (a free port) for the whole session."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:
+        unreachable_service(f"moto[server] is not installed: {exc}")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def app(tmp_path, app_overrides, server_database):
+def s3_settings(moto_endpoint):
+    """``S3_*`` settings of a fresh, empty bucket; keys go under the prefix ``contest/``."""
+    settings = {"S3_ENDPOINT_URL": moto_endpoint, "S3_BUCKET": f"contest-{uuid.uuid4().hex[:16]}",
+                "S3_PREFIX": "contest/", **S3_CREDENTIALS}
+    raw_client(settings).create_bucket(Bucket=settings["S3_BUCKET"])
+    return settings
+
+
+def raw_client(settings: dict):
+    """A plain boto3 client for the moto endpoint of ``settings`` (to inspect a bucket behind the app's back)."""
+    return boto3.client("s3", endpoint_url=settings["S3_ENDPOINT_URL"], region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture
+def storage_overrides(request):
+    """Config of the suite's storage backend (``CONTEST_TEST_STORAGE``): {} for local disk, or a fresh
+    moto bucket."""
+    if TEST_STORAGE == "s3":
+        return {"STORAGE_BACKEND": "s3", **request.getfixturevalue("s3_settings")}
+    return {}
+
+
+def stored_keys(app) -> list[str]:
+    """Sorted keys of every stored object of ``app``'s storage, whichever the backend: on local disk the files
+    under ``UPLOAD_ROOT`` (scratch folders ``.tmp`` and ``.tus`` left out), on S3 the objects under the prefix."""
+    config = app.config
+    if config["STORAGE_BACKEND"] == "s3":
+        client, prefix = raw_client(config), config["S3_PREFIX"]
+        listing = client.list_objects_v2(Bucket=config["S3_BUCKET"], Prefix=prefix)
+        return sorted(obj["Key"][len(prefix):] for obj in listing.get("Contents", []))
+    root = Path(config["UPLOAD_ROOT"])
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and not {".tmp", ".tus", ".s3-copies"} & set(p.relative_to(root).parts))
+
+
+def stored_copy(app, key: str) -> Path:
+    """A local file with the bytes of stored ``key``, to read or ffprobe: the file itself on local disk, on S3 a
+    download under ``UPLOAD_ROOT/.s3-copies`` (removed with the test's ``tmp_path``)."""
+    config = app.config
+    root = Path(config["UPLOAD_ROOT"])
+    if config["STORAGE_BACKEND"] != "s3":
+        return root / key
+    copy = root / ".s3-copies" / key
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    raw_client(config).download_file(config["S3_BUCKET"], config["S3_PREFIX"] + key, str(copy))
+    return copy
+
+
+@dataclass
+class Fetched:
+    """A media response as the browser ends up with it."""
+    status: int
+    mimetype: str
+    data: bytes
+    headers: Headers  # case-insensitive
+
+
+def fetch_media(client, url: str, **headers) -> Fetched:
+    """GET a media URL of the app (``/watch/…``) as a browser would, whichever the storage backend: local
+    storage answers with the bytes itself; S3 answers 302 to a presigned bucket URL, which is then fetched
+    with the same headers (``Range`` …). Other answers (404, a redirect to the login page) come back as is."""
+    response = client.get(url, headers=headers)
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or not location.startswith("http"):
+        return Fetched(response.status_code, response.mimetype, response.data, Headers(response.headers))
+    try:
+        with urllib.request.urlopen(urllib.request.Request(location, headers=headers)) as reply:
+            return Fetched(reply.status, reply.headers.get_content_type(), reply.read(),
+                           Headers(list(reply.headers.items())))
+    except urllib.error.HTTPError as error:
+        return Fetched(error.code, error.headers.get_content_type(), error.read(),
+                           Headers(list(error.headers.items())))
+
+
+@pytest.fixture
+def app(tmp_path, app_overrides, storage_overrides, server_database):
     app = create_app(
         "testing",
         DATABASE_URL=server_database or f"sqlite:///{tmp_path / 'test.db'}",
         UPLOAD_ROOT=str(tmp_path / "uploads"),
-        **app_overrides,
+        **(storage_overrides | app_overrides),
     )
     # Tests keep one app context open, which requests then share (and so share ``g``): forget the locale
     # Flask-Babel cached in ``g`` so that each request picks its language as it would in production.

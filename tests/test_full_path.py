@@ -15,7 +15,7 @@ from sqlalchemy import select
 from contest.models import Entry, EntryState, Review, Role, VideoState
 from contest.services.renditions import top_level_boxes
 from contest.services.storage import get_storage
-from tests.conftest import media
+from tests.conftest import fetch_media, media
 
 pytestmark = pytest.mark.slow
 
@@ -83,8 +83,8 @@ def test_upload_judge_rank_export(app, db, client, login, make_user, make_contes
     assert_web_rendition(app, entries["竖屏夜跑"], width=1080, height=1920)
 
     # The creator can play the rendition (HTTP Range) and sees the poster.
-    response = client.get(f"/watch/{ids['竖屏夜跑']}/video", headers={"Range": "bytes=0-99"})
-    assert response.status_code == 206 and len(response.data) == 100
+    response = fetch_media(client, f"/watch/{ids['竖屏夜跑']}/video", Range="bytes=0-99")
+    assert response.status == 206 and len(response.data) == 100
 
     organizer = make_user(Role.ORGANIZER)
     judges = {name: make_user(Role.JUDGE, username=name) for name in SCORES}

@@ -7,7 +7,8 @@ from contest.auth.access import require_role
 from contest.extensions import db
 from contest.judging.forms import review_form
 from contest.models import Assignment, EntryState, ReviewState, Role
-from contest.services import judging, permissions
+from contest.services import judging, judging_queries
+from contest.services.progress import forget_progress
 
 bp = Blueprint("judging", __name__)
 require_role(bp, Role.JUDGE)
@@ -15,10 +16,11 @@ require_role(bp, Role.JUDGE)
 
 @bp.route("/")
 def queue():
-    done, total = judging.judge_progress(judge=current_user)
-    assignments = judging.judge_queue_page(judge=current_user, page=request.args.get("page", 1, type=int),
-                                           per_page=current_app.config["PAGE_SIZE"])
-    return render_template("judging/queue.html", assignments=assignments, done=done, total=total)
+    page = request.args.get("page", 1, type=int)
+    assignments = judging_queries.judge_queue_page(judge=current_user, page=page,
+                                                   per_page=current_app.config["PAGE_SIZE"])
+    return render_template("judging/queue.html", assignments=assignments, done=assignments.submitted,
+                           total=assignments.total)
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
@@ -33,7 +35,9 @@ def entry(entry_id: int):
         except judging.ReviewError as exc:
             form.add_review_error(exc)
         else:
+            contest_id = contest.id
             db.session.commit()
+            forget_progress(contest_id)
             if review.state == ReviewState.SUBMITTED:
                 flash(_("Final scores for %(number)s submitted.", number=assignment.entry.number), "success")
                 return redirect(_next_url())
@@ -44,16 +48,17 @@ def entry(entry_id: int):
 
 
 def _load_assignment(entry_id: int) -> Assignment:
-    """The current judge's assignment to a submitted entry; 404 otherwise (not disclosing other entries)."""
-    entry = permissions.get_entry_or_404(entry_id)
-    if entry.state != EntryState.SUBMITTED or not permissions.is_assigned(current_user, entry):
+    """The current judge's assignment to a submitted entry, with all the page shows; 404 otherwise (not
+    disclosing other entries)."""
+    assignment = judging_queries.judge_assignment(judge=current_user, entry_id=entry_id)
+    if assignment is None or assignment.entry.state != EntryState.SUBMITTED:
         abort(404)
-    return judging.assignment_for(judge=current_user, entry=entry)
+    return assignment
 
 
 def _next_url() -> str:
     """The next entry still to score, or the queue when none is left."""
-    following = judging.next_unsubmitted(judge=current_user)
+    following = judging_queries.next_unsubmitted(judge=current_user)
     if following is None:
         return url_for(".queue")
     return url_for(".entry", entry_id=following.entry_id)

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -18,13 +18,21 @@ from contest.models.user import User
 
 
 class Assignment(db.Model):
-    """Judge ↔ entry. Unique per pair."""
+    """Judge ↔ entry. Unique per pair.
+
+    The index on ``(judge_id, entry_id, id)`` holds every column a judge's queue needs from this table, so the
+    queue and its progress read a judge's few hundred assignments from the index alone (no table rows); it
+    also serves every lookup by judge.
+    """
 
     __tablename__ = "assignment"
-    __table_args__ = (UniqueConstraint("judge_id", "entry_id"),)
+    __table_args__ = (
+        UniqueConstraint("judge_id", "entry_id"),
+        Index("ix_assignment_judge_queue", "judge_id", "entry_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    judge_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from contest.extensions import db
 from contest.models import Assignment, Contest, Entry, EntryState, Review, ReviewState, Role, User

@@ -14,13 +14,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from math import lcm
 
 from flask_babel import gettext as _
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from contest.extensions import db
-from contest.models import (
-    Assignment, Criterion, CriterionScore, Entry, EntryState, Review, ReviewState, User, utcnow,
+from contest.models import Assignment, Criterion, CriterionScore, EntryState, Review, ReviewState, utcnow
+# The read side (queue, progress, next entry, one assignment) is in judging_queries; its names stay importable
+# from here.
+from contest.services.judging_queries import (  # noqa: F401
+    judge_assignment, judge_progress, judge_queue, judge_queue_page, next_unsubmitted,
 )
 
 #: Scores are kept with two decimals (column ``criterion_score.points`` is NUMERIC(6, 2)).
@@ -166,72 +168,3 @@ def _replace_scores(review: Review, points: dict[int, Decimal]) -> None:
         else:
             review.scores.append(CriterionScore(criterion_id=criterion_id, points=value))
 
-
-# --- read helpers -------------------------------------------------------------------------------------------
-
-def _queue_select(judge: User):
-    """The judge's assignments to submitted entries with entry (contest, category, video) and review (with
-    scores) loaded; reviews not yet submitted first (no review or draft), then by entry number."""
-    submitted_last = case((Review.state == ReviewState.SUBMITTED, 1), else_=0)
-    return (
-        select(Assignment)
-        .join(Assignment.entry)
-        .outerjoin(Assignment.review)
-        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED)
-        .options(
-            contains_eager(Assignment.entry).joinedload(Entry.category),
-            contains_eager(Assignment.entry).joinedload(Entry.contest),
-            contains_eager(Assignment.entry).joinedload(Entry.video),
-            contains_eager(Assignment.review).selectinload(Review.scores),
-        )
-        .order_by(submitted_last, Entry.number, Assignment.id)
-    )
-
-
-def judge_queue(*, judge: User) -> list[Assignment]:
-    """The whole queue of :func:`_queue_select` in the same few queries (for scripts; pages use
-    :func:`judge_queue_page`)."""
-    return list(db.session.scalars(_queue_select(judge)).unique())
-
-
-def judge_queue_page(*, judge: User, page: int = 1, per_page: int = 50) -> Pagination:
-    """One page of the judge's queue (same rows and order as :func:`judge_queue`), a Flask-SQLAlchemy
-    ``Pagination`` (``items``, ``total``, ``pages``, ``first``/``last``). ``page`` is 1-based (below 1
-    counts as 1; past the end gives no items). OFFSET paging: the order depends on review state, which no
-    index holds, so each page sorts the judge's own assignments (hundreds, found through the index on
-    ``assignment.judge_id``)."""
-    return db.paginate(_queue_select(judge), page=max(page, 1), per_page=per_page, error_out=False)
-
-
-def judge_progress(*, judge: User) -> tuple[int, int]:
-    """``(submitted reviews, assignments)`` of the judge over entries in state submitted — the queue's
-    "k of n submitted" — from one aggregate query over all the judge's assignments (not one page)."""
-    submitted, total = db.session.execute(
-        select(func.count(case((Review.state == ReviewState.SUBMITTED, 1))), func.count(Assignment.id))
-        .join(Entry, Assignment.entry_id == Entry.id).outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED)
-    ).one()
-    return submitted, total
-
-
-def next_unsubmitted(*, judge: User) -> Assignment | None:
-    """The first assignment of the judge's queue whose review is not submitted yet (no review or a draft),
-    by entry number; None when all are submitted. One query (LIMIT 1), whatever the queue's length."""
-    return db.session.scalar(
-        select(Assignment)
-        .join(Assignment.entry)
-        .outerjoin(Assignment.review)
-        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED,
-               or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
-        .order_by(Entry.number, Assignment.id)
-        .limit(1)
-    )
-
-
-def assignment_for(*, judge: User, entry: Entry) -> Assignment | None:
-    """The assignment of ``judge`` to ``entry`` with its review and scores, or None."""
-    return db.session.scalar(
-        select(Assignment)
-        .where(Assignment.judge_id == judge.id, Assignment.entry_id == entry.id)
-        .options(joinedload(Assignment.review).selectinload(Review.scores))
-    )

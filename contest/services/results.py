@@ -3,7 +3,6 @@
 The ranking rule lives in :func:`rank_entries` (its docstring states the tie-break); :data:`TIE_BREAK_RULE` is
 the same rule as a sentence for the results page.
 """
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby

@@ -2,17 +2,21 @@
 creation and termination. Flushes, never commits; the HTTP side is :mod:`contest.uploads.views`.
 
 An upload in progress is two files under ``UPLOAD_ROOT/.tus`` (on the web server's disk, whatever the storage
-backend): ``<id>`` holds the bytes received so far and ``<id>.json`` the sidecar::
+backend): ``<id>`` holds the bytes received so far and ``<id>.json`` the sidecar, written once at creation::
 
-    {"id": str, "owner_id": int, "entry_id": int, "length": bytes, "offset": bytes,
+    {"id": str, "owner_id": int, "entry_id": int, "length": bytes, "offset": 0,
      "metadata": {"filename": str, "filetype": str, ...}, "created_at": epoch s, "updated_at": epoch s}
 
-``<id>`` is random (``secrets.token_urlsafe``). Chunks are streamed to the partial file in 1 MiB pieces, never
-whole in memory. The SHA-256 of the original is *not* kept running across requests (a ``hashlib`` object
-cannot be saved and restored between requests or processes): once ``offset == length`` the finished file is
-stored with :meth:`Storage.put_file <contest.services.storage.Storage.put_file>`, which reads it exactly once,
-hashing as it copies, and the original is then checked and recorded by
-:func:`contest.services.submissions.attach_video_file` exactly like a form upload.
+The live offset is the partial file's size and the last activity its modification time (the later of it and
+the sidecar's ``updated_at``): a chunk costs no sidecar rewrite, and the offset can never disagree with the
+bytes on disk, even after a crash. ``<id>`` is random (``secrets.token_urlsafe``). Chunks are streamed to the
+partial file in 1 MiB pieces, never whole in memory. The SHA-256 of the original is *not* kept running across
+requests (a ``hashlib`` object cannot be saved and restored between requests or processes): once
+``offset == length`` the finished file is stored with
+:meth:`Storage.put_file <contest.services.storage.Storage.put_file>`, which reads it exactly once to hash it
+(local storage hard-links it rather than copying it), and the original is then checked and recorded by
+:func:`contest.services.submissions.attach_video_file` exactly like a form upload. ``bench/bench_upload.py``
+measures a 1 GB upload (README, Benchmarks).
 
 An upload untouched for ``TUS_EXPIRE_S`` seconds is expired (410) and removed by :func:`clean_abandoned`
 (``flask storage cleanup``).
@@ -58,7 +62,8 @@ class UploadError(ValueError):
 
 @dataclass
 class Upload:
-    """One upload in progress (the sidecar's content); ``length``/``offset`` in bytes, times in epoch s."""
+    """One upload in progress: the sidecar's content, with ``offset`` (bytes) and ``updated_at`` (epoch s)
+    taken from the partial file when loaded."""
 
     id: str
     owner_id: int
@@ -136,6 +141,11 @@ def load_upload(*, upload_id: str, user: User) -> Upload:
     upload = Upload(**json.loads(sidecar.read_text()))
     if upload.owner_id != user.id:
         raise UploadError(404, _("This upload does not exist."))
+    try:
+        partial = upload.path.stat()
+    except FileNotFoundError:
+        raise UploadError(404, _("This upload does not exist.")) from None
+    upload.offset, upload.updated_at = partial.st_size, max(upload.updated_at, partial.st_mtime)
     if upload.updated_at < time.time() - current_app.config["TUS_EXPIRE_S"]:
         remove_upload(upload=upload)
         raise UploadError(410, _("This upload has expired. Please start again."))
@@ -146,12 +156,13 @@ def append_chunk(*, upload: Upload, offset: int, stream: BinaryIO, size: int | N
     """Append the bytes of ``stream`` (``size`` bytes when known) at ``offset``; returns the upload with its
     new offset.
 
-    Copies in 1 MiB pieces. Whatever arrived before a broken connection is kept (the client asks HEAD for the
-    offset and resumes). Raises :class:`UploadError` 409 when ``offset`` is not the upload's offset or another
-    request is writing to it, 413 when the bytes would run past ``length`` (nothing of that request is kept).
+    Copies in 1 MiB pieces; the offset is the partial file's size, read under the lock. Whatever arrived
+    before a broken connection is kept (the client asks HEAD for the offset and resumes). Raises
+    :class:`UploadError` 409 when ``offset`` is not the upload's offset or another request is writing to it,
+    413 when the bytes would run past ``length`` (nothing of that request is kept).
     """
     with _locked(upload) as fh:
-        upload = _reload(upload)
+        upload.offset = os.fstat(fh.fileno()).st_size
         if offset != upload.offset:
             raise UploadError(409, _("The upload is at byte %(offset)d, not %(sent)d.",
                                      offset=upload.offset, sent=offset))
@@ -165,13 +176,11 @@ def append_chunk(*, upload: Upload, offset: int, stream: BinaryIO, size: int | N
                 written += len(chunk)
                 if written > room:
                     fh.truncate(offset)
-                    written = 0
                     raise UploadError(413, _("This chunk would run past the announced length of the upload."))
                 fh.write(chunk)
         finally:
             fh.flush()
-            upload.offset = offset + written
-            _save(upload)
+        upload.offset, upload.updated_at = offset + written, time.time()
     return upload
 
 
@@ -248,10 +257,6 @@ def _save(upload: Upload) -> None:
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(asdict(upload)))
     os.replace(tmp, target)
-
-
-def _reload(upload: Upload) -> Upload:
-    return Upload(**json.loads(upload.path.with_suffix(".json").read_text()))
 
 
 @contextmanager

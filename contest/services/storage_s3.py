@@ -217,12 +217,13 @@ class S3Storage(Storage):
                                                   ExpiresIn=expires or self.presign_expires)
 
     def complete_multipart_upload(self, key: str, *, upload_id: str, parts: list[tuple[int, str]],
-                                  max_bytes: int | None = None) -> StoredFile:
+                                  max_bytes: int | None = None, digest: bool = True) -> StoredFile:
         """Join ``parts`` (``(part_number, etag)`` pairs, any order) into the object ``key``.
 
         ``bytes`` comes from a HEAD of the object; ``sha256`` from streaming the whole object back once,
         because S3 keeps no whole-object SHA-256 of a multipart upload: that costs one full GET (time and
-        traffic ≈ the file size, e.g. ~10 s per GB at 100 MB/s), so call this from a task, not a request.
+        traffic ≈ the file size, e.g. ~10 s per GB at 100 MB/s), so call this from a task, not a request —
+        or pass ``digest=False`` (a web request): nothing is read back and ``sha256`` is None.
         Raises :class:`StorageError` if S3 refuses (unknown upload, wrong ETag, part too small; the upload is
         left open for a retry or :meth:`abort_multipart_upload`), :class:`FileTooLarge` past ``max_bytes``.
         Once the parts are joined, any error deletes the object again.
@@ -236,10 +237,26 @@ class S3Storage(Storage):
                 size = self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))["ContentLength"]
                 if max_bytes is not None and size > max_bytes:
                     raise FileTooLarge(max_bytes)
-                return StoredFile(key=key, bytes=size, sha256=self._sha256(key))
+                return StoredFile(key=key, bytes=size, sha256=self._sha256(key) if digest else None)
         except BaseException:
             self._discard(key)
             raise
+
+    def list_parts(self, key: str, *, upload_id: str) -> list[dict] | None:
+        """The parts received so far, by part number: ``[{"PartNumber": int, "Size": bytes, "ETag": str}]``;
+        None when the upload no longer exists (completed or aborted). Raises :class:`StorageError`."""
+        try:
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=self.object_key(key), UploadId=upload_id)
+            parts = [part for page in pages for part in page.get("Parts", [])]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+                return None
+            raise StorageError(f"list parts {key}: {exc}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            raise StorageError(f"list parts {key}: {exc}") from exc
+        return sorted(({"PartNumber": p["PartNumber"], "Size": p["Size"], "ETag": p["ETag"]} for p in parts),
+                      key=lambda part: part["PartNumber"])
 
     def abort_multipart_upload(self, key: str, *, upload_id: str) -> None:
         """Abort the upload and drop its parts; an upload already gone is ignored."""

@@ -130,16 +130,18 @@ def _transient_types() -> tuple[type[BaseException], ...]:
 def time_limits(config) -> tuple[int, int]:
     """(soft, hard) time limit of one Celery task in seconds.
 
-    Unless ``CELERY_SOFT_TIME_LIMIT`` / ``CELERY_TIME_LIMIT`` are set: soft = 3 × ``FFMPEG_TIMEOUT`` + 3 ×
+    Unless ``CELERY_SOFT_TIME_LIMIT`` / ``CELERY_TIME_LIMIT`` are set: soft = 8 × ``FFMPEG_TIMEOUT`` + 10 ×
     ``PROBE_TIMEOUT`` + ``CELERY_TIME_LIMIT_MARGIN`` — the longest :func:`~contest.services.media_jobs.
-    process_video` can run when each of its external programs (two probes of the original, up to two poster
-    attempts, one transcode, one probe of the rendition) uses all of its own limit, plus slack for storage
-    transfers —; hard = soft + ``CELERY_TIME_LIMIT_MARGIN``. The soft limit raises inside the running
+    process_video` can run when each of its external programs uses all of its own limit (ffmpeg: up to four
+    poster attempts, the transcode, up to two preview encodes, the fingerprint; ffprobe: the original's probes
+    and tail read, the dark-frame checks of the poster attempts, the outputs' probes), plus slack for storage
+    transfers —; hard = soft + ``CELERY_TIME_LIMIT_MARGIN``. Each program is also killed at its own limit, so
+    this bound only matters when a job hangs outside them. The soft limit raises inside the running
     program's wait, whose cleanup kills the program's process group (:func:`contest.services.media.run_tool`).
     """
     margin = config["CELERY_TIME_LIMIT_MARGIN"]
     soft = config["CELERY_SOFT_TIME_LIMIT"] or (
-        3 * config["FFMPEG_TIMEOUT"] + 3 * config["PROBE_TIMEOUT"] + margin)
+        8 * config["FFMPEG_TIMEOUT"] + 10 * config["PROBE_TIMEOUT"] + margin)
     return int(soft), int(config["CELERY_TIME_LIMIT"] or soft + margin)
 
 

@@ -1,4 +1,4 @@
-"""Watching entries (/watch): the web rendition and poster of an entry, and play counting.
+"""Watching entries (/watch): the web rendition, preview copy and poster of an entry, and play counting.
 
 Everyone logged in may reach the blueprint; who may see an entry is :func:`permissions.can_view_entry`
 (its creator, an assigned judge, any organizer) — others get 404.
@@ -22,6 +22,16 @@ def video(entry_id: int):
     """The web rendition (H.264/AAC MP4); HTTP Range requests get 206 partial content."""
     entry = _ready_entry(entry_id)
     return get_storage().send(entry.video.rendition_key, mimetype="video/mp4")
+
+
+@bp.route("/<int:entry_id>/preview")
+def preview(entry_id: int):
+    """The small preview copy (小样, H.264/AAC MP4 of at most ``PREVIEW_MAX_BYTES``) for phones and galleries;
+    404 while the video is not ready or when no preview could be made."""
+    entry = _ready_entry(entry_id)
+    if not entry.video.preview_key:
+        abort(404)
+    return get_storage().send(entry.video.preview_key, mimetype="video/mp4")
 
 
 @bp.route("/<int:entry_id>/poster")

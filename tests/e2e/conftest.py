@@ -1,6 +1,7 @@
 """Browser tests: the real app served on 127.0.0.1 by werkzeug in a thread, driven by Playwright through
 Debian's chromium (never a downloaded browser). Screenshots go to ``test-artifacts/``."""
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import PASSWORD, REPO_ROOT
 
 CHROMIUM = os.environ.get("CONTEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -27,9 +28,15 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    url = f"http://127.0.0.1:{server.server_port}"
+    if app.config["STORAGE_BACKEND"] == "s3":  # the browser PUTs parts to the bucket: it needs the CORS rule
+        from contest.storage_cli import allow_browser_uploads
+        allow_browser_uploads(origins=[url])
+    yield url
     server.shutdown()
-    app.extensions["tasks"].wait_idle(timeout=60)
+    runner = app.extensions["tasks"]
+    if hasattr(runner, "wait_idle"):  # the in-process runners; Celery's work is in its worker processes
+        runner.wait_idle(timeout=60)
 
 
 @pytest.fixture
@@ -51,6 +58,15 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+def log_in(page, live_server: str, user, password: str = PASSWORD) -> None:
+    """Log ``user`` in through the real form and wait until the app has sent them on."""
+    page.goto(f"{live_server}/auth/login")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/auth/login).*$"))
 
 
 def screenshot(page, name: str) -> Path:

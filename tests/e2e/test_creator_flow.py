@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from contest.extensions import db
 from contest.models import Entry, EntryState, VideoState
-from tests.conftest import PASSWORD, media
-from tests.e2e.conftest import screenshot
+from tests.conftest import media
+from tests.e2e.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,11 +20,7 @@ def test_creator_uploads_and_submits_in_the_browser(live_server, page, make_user
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
 
-    page.goto(f"{live_server}/auth/login")
-    page.fill("input[name=username]", creator.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{live_server}/my/")
+    log_in(page, live_server, creator)
     screenshot(page, "creator-home")
 
     page.goto(f"{live_server}/my/contests/{contest.id}/entries/new")

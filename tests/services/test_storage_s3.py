@@ -8,12 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from email.message import Message
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from contest import create_app
@@ -23,35 +21,10 @@ from contest.services import submissions, tasks
 from contest.services.storage import FileTooLarge, LocalStorage, StorageError, get_storage, new_key
 from contest.services.storage_s3 import S3Storage
 from contest.storage_cli import clean_incomplete_uploads
-from tests.conftest import REPO_ROOT, media, unreachable_service
+from tests.conftest import REPO_ROOT, media, raw_client, unreachable_service
 
 s3 = pytest.mark.s3
 MIB = 1024 * 1024
-CREDENTIALS = {"S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
-               "S3_ADDRESSING_STYLE": "path"}
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """URL of one moto S3 server on 127.0.0.1 (a free port) for the whole session."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError as exc:
-        unreachable_service(f"moto[server] is not installed: {exc}")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_settings(moto_endpoint):
-    """``S3_*`` settings of a fresh, empty bucket; keys go under the prefix ``contest/``."""
-    settings = {"S3_ENDPOINT_URL": moto_endpoint, "S3_BUCKET": f"contest-{uuid.uuid4().hex[:16]}",
-                "S3_PREFIX": "contest/", **CREDENTIALS}
-    raw_client(settings).create_bucket(Bucket=settings["S3_BUCKET"])
-    return settings
 
 
 @pytest.fixture
@@ -62,11 +35,6 @@ def storage(s3_settings) -> S3Storage:
 @pytest.fixture
 def app_overrides(s3_settings):
     return {"STORAGE_BACKEND": "s3", **s3_settings, "RENDITION_SHORT_SIDE": 360, "BABEL_DEFAULT_LOCALE": "en"}
-
-
-def raw_client(settings: dict):
-    return boto3.client("s3", endpoint_url=settings["S3_ENDPOINT_URL"], region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 def bucket_keys(storage: S3Storage) -> list[str]:
@@ -367,7 +335,7 @@ def test_uploaded_video_is_processed_and_played_from_s3(app, client, login, make
     storage = get_storage()
     assert video.sha256 == hashlib.sha256(sample.read_bytes()).hexdigest()
     assert bucket_keys(storage) == sorted(f"contest/{k}" for k in (video.original_key, video.poster_key,
-                                                                   video.rendition_key))
+                                                                   video.rendition_key, video.preview_key))
     assert not Path(app.config["UPLOAD_ROOT"]).exists()  # nothing went to local storage
 
     login(creator)

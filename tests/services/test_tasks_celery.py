@@ -10,10 +10,7 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,19 +23,17 @@ from contest.models import Video, VideoState, utcnow
 from contest.services import tasks
 from contest.services.media import MediaProcessingError, MediaRejected, MediaTimeout
 from contest.services.storage import StorageError
-from tests.conftest import REPO_ROOT, unreachable_service
+from tests.celery_workers import ffmpeg_pids, settled, wait_for
+from tests.conftest import stored_copy, stored_keys, unreachable_service
 from tests.conftest import media as sample
 from tests.services.test_media import ffprobe, synth
-from tests.services.test_media_jobs import make_video, stored_files  # noqa: F401  (make_video: fixture)
+from tests.services.test_media_jobs import make_video  # noqa: F401  (a fixture)
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 FAST = {"RENDITION_SHORT_SIDE": 360, "BABEL_DEFAULT_LOCALE": "en", "CELERY_RETRY_BACKOFF": 1}
 #: A transcode that takes far longer than any test waits (x264 veryslow, one thread, 720p).
 SLOW = {"FFMPEG_PRESET": "veryslow", "FFMPEG_THREADS": 1, "RENDITION_SHORT_SIDE": 720}
 #: Unacknowledged messages are handed out again 2 s after delivery, checked every second.
 QUICK_REDELIVERY = {"visibility_timeout": 2, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
-#: Settings a worker takes from the test's app.
-WORKER_KEYS = ("DATABASE_URL", "UPLOAD_ROOT", *FAST, "CELERY_BROKER_URL", "CELERY_QUEUE")
 INTERRUPTED = "Processing was interrupted too often; please upload the video again."
 
 
@@ -87,9 +82,9 @@ def test_time_limits_cover_every_ffmpeg_and_probe_run_of_a_task(celery_installed
     app = celery_app(FFMPEG_TIMEOUT=1800, PROBE_TIMEOUT=30, CELERY_TIME_LIMIT_MARGIN=120)
     conf = app.extensions["celery"].conf
 
-    assert conf.task_soft_time_limit == 3 * 1800 + 3 * 30 + 120 == 5610
-    assert conf.task_time_limit == 5610 + 120
-    assert conf.broker_transport_options == {"visibility_timeout": 5730 + 600}
+    assert conf.task_soft_time_limit == 8 * 1800 + 10 * 30 + 120 == 14820
+    assert conf.task_time_limit == 14820 + 120
+    assert conf.broker_transport_options == {"visibility_timeout": 14940 + 600}
 
 
 def test_explicit_time_limits_and_transport_options_win(celery_installed):
@@ -130,144 +125,13 @@ def test_enqueue_with_the_broker_down_logs_and_returns(celery_installed, caplog)
 
 # --- real workers ------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def redis_client():
-    try:
-        import redis
-    except ImportError as exc:
-        unreachable_service(f"the celery extra is not installed ({exc}); pip install -e '.[celery]'")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        unreachable_service(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def broker(redis_client):
-    """Broker settings private to this test: its own queue and Redis key prefix (deleted afterwards)."""
-    token = uuid.uuid4().hex[:12]
-    prefix = f"contest-test-{token}:"
-    yield {"CELERY_BROKER_URL": REDIS_URL, "CELERY_QUEUE": f"media-{token}",
-           "CELERY_BROKER_TRANSPORT_OPTIONS": {"global_keyprefix": prefix}}
-    keys = list(redis_client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        redis_client.delete(*keys)
-
-
 @pytest.fixture
 def app_overrides(broker):
     return {**FAST, **broker, "TASK_BACKEND": "celery"}
 
 
-class Worker:
-    """A ``celery -A contest.worker worker`` process group, its log in ``log_path``."""
-
-    def __init__(self, config: dict, log_path: Path):
-        env = {**os.environ, "CONTEST_CONFIG": "testing"}
-        env.update({f"CONTEST_{key}": value if isinstance(value, str) else json.dumps(value)
-                    for key, value in config.items()})
-        self.log_path = log_path
-        args = [sys.executable, "-m", "celery", "-A", "contest.worker", "worker", "--loglevel=info",
-                "--pool=prefork", "--concurrency=1", "--without-mingle", "--without-gossip",
-                "--without-heartbeat", "-n", f"{log_path.stem}@%h"]
-        with open(log_path, "wb") as log:
-            self.proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: " ready." in self.log() or self.proc.poll() is not None, 30, "the worker to start")
-        assert self.proc.poll() is None, self.log()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes: nothing gets to clean up or acknowledge."""
-        _signal_group(self.proc, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        """Warm shutdown (SIGKILL after 10 s); the log's tail goes to stdout, shown when a test fails."""
-        if self.proc.poll() is None:
-            _signal_group(self.proc, signal.SIGTERM)  # warm shutdown
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                _signal_group(self.proc, signal.SIGKILL)
-                self.proc.wait(10)
-        print(f"--- {self.log_path.name} ---\n{self.log()[-6000:]}")
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-@pytest.fixture
-def start_worker(app, tmp_path):
-    """``start_worker(**config)``: a worker on the test's database, upload root and broker settings
-    (``config`` overrides them; ``transport=`` adds kombu transport options)."""
-    workers = []
-
-    def start(**config) -> Worker:
-        options = {**app.config["CELERY_BROKER_TRANSPORT_OPTIONS"], **config.pop("transport", {})}
-        settings = {key: app.config[key] for key in WORKER_KEYS}
-        worker = Worker({**settings, **config, "CELERY_BROKER_TRANSPORT_OPTIONS": options},
-                        tmp_path / f"worker-{len(workers) + 1}.log")
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop()
-    for pid in ffmpeg_pids(app):  # only after a SIGKILLed worker (see the redelivery test)
-        os.kill(pid, signal.SIGKILL)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-def settled(video_id: int, timeout: float = 60) -> Video:
-    """The video once a worker has made it ready or failed."""
-
-    def done():
-        db.session.rollback()
-        video = db.session.get(Video, video_id)
-        return video if video.state in (VideoState.READY, VideoState.FAILED) else None
-
-    return wait_for(done, timeout, f"video {video_id} to be ready or failed")
-
-
-def ffmpeg_pids(app, marker: str = "") -> list[int]:
-    """Live ffmpeg processes reading from this test's upload root (``marker``: also in their arguments)."""
-    root, pids = str(Path(app.config["UPLOAD_ROOT"]).resolve()), []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        text = b" ".join(args).decode("utf-8", "replace")
-        if args[0].endswith(b"ffmpeg") and root in text and marker in text and state != "Z":
-            pids.append(int(cmdline.parent.name))
-    return pids
-
-
 def transcoding(app) -> list[int]:
     return wait_for(lambda: ffmpeg_pids(app, "rendition.mp4"), 30, "the transcode to start")
-
-
-def stored_path(app, key: str) -> Path:
-    return Path(app.config["UPLOAD_ROOT"]) / key
 
 
 @pytest.fixture(scope="module")
@@ -287,10 +151,11 @@ def test_worker_makes_the_poster_and_rendition_of_an_uploaded_video(app, make_vi
 
     assert video.state == VideoState.READY, video.error
     assert video.attempts == 1 and (video.rendition_width, video.rendition_height) == (640, 360)
-    assert stored_path(app, video.poster_key).read_bytes()[:2] == b"\xff\xd8"
-    streams = ffprobe(stored_path(app, video.rendition_key))["streams"]
+    assert stored_copy(app, video.poster_key).read_bytes()[:2] == b"\xff\xd8"
+    streams = ffprobe(stored_copy(app, video.rendition_key))["streams"]
     assert [(s["codec_type"], s["codec_name"]) for s in streams] == [("video", "h264"), ("audio", "aac")]
-    assert stored_files(app) == sorted([video.original_key, video.poster_key, video.rendition_key])
+    assert stored_keys(app) == sorted([video.original_key, video.poster_key, video.rendition_key,
+                                       video.preview_key])
     assert "contest.process_video" in worker.log() and " succeeded in " in worker.log()
 
 
@@ -316,7 +181,8 @@ def test_task_of_a_killed_worker_is_redelivered_and_finishes_with_one_set_of_fil
 
     assert video.state == VideoState.READY, video.error
     assert video.attempts == 2  # the killed run and the redelivered one
-    assert stored_files(app) == sorted([video.original_key, video.poster_key, video.rendition_key])
+    assert stored_keys(app) == sorted([video.original_key, video.poster_key, video.rendition_key,
+                                       video.preview_key])
     assert video.rendition_height == 360
 
 
@@ -353,7 +219,7 @@ def test_content_error_fails_the_row_without_a_retry(app, make_video, start_work
 
     assert video.state == VideoState.FAILED
     assert video.error == "This is not a video file we can read." and video.attempts == 1
-    assert stored_files(app) == []  # the unreadable original is deleted
+    assert stored_keys(app) == []  # the unreadable original is deleted
     wait_for(lambda: " succeeded in " in worker.log(), 10, "the task to end")
     assert "retry:" not in worker.log()
 
@@ -371,7 +237,7 @@ def test_soft_time_limit_kills_ffmpeg_and_the_retry_settles_the_row(app, make_vi
     assert (video.state, video.error, video.attempts) == (VideoState.FAILED, INTERRUPTED, 2)
     assert "SoftTimeLimitExceeded" in worker.log() and "retry: Retry in" in worker.log()
     assert not set(transcode) & set(ffmpeg_pids(app))  # killed by run_tool's cleanup, not by this test
-    assert stored_files(app) == [video.original_key]
+    assert stored_keys(app) == [video.original_key]
 
 
 @pytest.mark.redis
@@ -392,7 +258,7 @@ def test_terminated_pool_process_kills_ffmpeg_and_the_redelivery_settles_the_row
     assert (video.state, video.error, video.attempts) == (VideoState.FAILED, INTERRUPTED, 2)
     assert "WorkerLostError" in worker.log()
     assert not set(transcode) & set(ffmpeg_pids(app))  # killed by run_tool's cleanup, not by this test
-    assert stored_files(app) == [video.original_key]
+    assert stored_keys(app) == [video.original_key]
 
 
 def parent_pid(pid: int) -> int:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from contest.models import Assignment, PlayCount, Role, Video, VideoState
 from contest.services.storage import get_storage, new_key
-from tests.conftest import media
+from tests.conftest import fetch_media, media
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 POSTER = b"\xff\xd8\xff\xe0 poster bytes \xff\xd9"
@@ -39,27 +39,43 @@ def entry(db, make_contest, make_entry, owner):
     return entry
 
 
-def call(client, method, url, entry):
-    return client.open(url.format(entry=entry.id), method=method)
+def call(client, method, url, entry) -> int:
+    """Status of the request as the browser ends up with it (an S3 redirect is followed to the bucket)."""
+    if method == "GET":
+        return fetch_media(client, url.format(entry=entry.id)).status
+    return client.open(url.format(entry=entry.id), method=method).status_code
 
 
 def test_video_is_served_whole_and_by_byte_range(client, login, owner, entry):
     login(owner)
     data = media(PLAIN).read_bytes()
-    whole = client.get(f"/watch/{entry.id}/video")
-    assert whole.status_code == 200 and whole.mimetype == "video/mp4" and whole.data == data
+    whole = fetch_media(client, f"/watch/{entry.id}/video")
+    assert (whole.status, whole.mimetype, whole.data) == (200, "video/mp4", data)
     assert whole.headers["Accept-Ranges"] == "bytes"
-    part = client.get(f"/watch/{entry.id}/video", headers={"Range": "bytes=1000-1999"})
-    assert part.status_code == 206 and part.data == data[1000:2000]
+    part = fetch_media(client, f"/watch/{entry.id}/video", Range="bytes=1000-1999")
+    assert part.status == 206 and part.data == data[1000:2000]
     assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
-    tail = client.get(f"/watch/{entry.id}/video", headers={"Range": "bytes=-500"})
-    assert tail.status_code == 206 and tail.data == data[-500:]
+    tail = fetch_media(client, f"/watch/{entry.id}/video", Range="bytes=-500")
+    assert tail.status == 206 and tail.data == data[-500:]
+
+
+def test_preview_copy_is_served_once_there_is_one(client, db, login, owner, entry):
+    login(owner)
+    assert fetch_media(client, f"/watch/{entry.id}/preview").status == 404  # no preview was made
+    stored = get_storage().put_file(new_key("previews", ".mp4"), media(PLAIN))
+    entry.video.preview_key, entry.video.preview_bytes = stored.key, stored.bytes
+    db.session.commit()
+    preview = fetch_media(client, f"/watch/{entry.id}/preview", Range="bytes=0-99")
+    assert (preview.status, preview.mimetype, preview.data) == (206, "video/mp4", media(PLAIN).read_bytes()[:100])
+    entry.video.state = VideoState.PROCESSING
+    db.session.commit()
+    assert fetch_media(client, f"/watch/{entry.id}/preview").status == 404
 
 
 def test_poster_is_served_as_jpeg(client, login, owner, entry):
     login(owner)
-    response = client.get(f"/watch/{entry.id}/poster")
-    assert response.status_code == 200 and response.mimetype == "image/jpeg" and response.data == POSTER
+    poster = fetch_media(client, f"/watch/{entry.id}/poster")
+    assert (poster.status, poster.mimetype, poster.data) == (200, "image/jpeg", POSTER)
 
 
 def test_each_play_is_counted(client, db, login, owner, entry):
@@ -113,12 +129,12 @@ def test_only_the_creator_assigned_judges_and_organizers_may_watch(client, db, m
     else:
         user = users[viewer]()
     login(user)
-    assert call(client, method, url, entry).status_code == (200 if allowed else 404)
+    assert call(client, method, url, entry) == (200 if allowed else 404)
 
 
 @pytest.mark.parametrize("method, url", WATCH_URLS)
 def test_anonymous_is_sent_to_login(client, entry, method, url):
-    response = call(client, method, url, entry)
+    response = client.open(url.format(entry=entry.id), method=method)
     assert response.status_code == 302 and response.location.startswith("/auth/login?next=")
 
 

@@ -1,0 +1,53 @@
+"""An organizer in chromium: the dashboard's entry list disqualifies through its one shared form after a
+confirmation that names the entry, and the judging progress links to the paged progress of each judge."""
+import pytest
+
+from contest.extensions import db
+from contest.models import Assignment, EntryState, Review, ReviewState, Role
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_organizer_disqualifies_from_the_list_and_opens_the_progress_of_each_judge(live_server, page,
+                                                                                make_user, make_contest,
+                                                                                make_entry):
+    contest = make_contest(title="侨乡短视频大赛")
+    creator = make_user(display_name="小明")
+    kept, dropped = (make_entry(contest=contest, creator=creator, state=EntryState.SUBMITTED)
+                     for _ in range(2))
+    judge = make_user(Role.JUDGE, display_name="张评委")
+    db.session.add_all([Assignment(entry=kept, judge=judge, review=Review(state=ReviewState.SUBMITTED)),
+                        Assignment(entry=dropped, judge=judge)])
+    db.session.commit()
+    organizer = make_user(Role.ORGANIZER)
+    dialogs = []
+
+    page.goto(f"{live_server}/auth/login")
+    page.fill("input[name=username]", organizer.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.goto(f"{live_server}/organizer/contests/{contest.id}")
+    assert "已提交评分 1 / 2" in page.content()
+    screenshot(page, "organizer-dashboard")
+
+    # dismissed: nothing happens
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.click(f"button[data-number='{dropped.number}']")
+    page.wait_for_timeout(300)
+    # accepted: the entry is disqualified
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.click(f"button[data-number='{dropped.number}']")
+    page.wait_for_selector(f"text=作品 {dropped.number} 已取消资格")
+    assert dialogs == [f"确定取消作品 {dropped.number} 的参赛资格吗？此操作不可撤销。"] * 2
+    db.session.expire_all()
+    assert (kept.state, dropped.state) == (EntryState.SUBMITTED, EntryState.DISQUALIFIED)
+
+    # the disqualified entry left the judging progress at once (its assignment no longer counts)
+    page.click("a:has-text('各评委进度')")
+    page.wait_for_url(f"{live_server}/organizer/contests/{contest.id}/progress")
+    row = page.locator("tr.judge-progress")
+    assert row.count() == 1 and "张评委" in row.inner_text()
+    assert [cell.inner_text() for cell in row.locator("td.text-end").all()] == ["1", "1", "0", "0"]
+    screenshot(page, "organizer-progress-per-judge")
