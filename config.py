@@ -36,6 +36,22 @@ class Config:
     MEDIA_MAX_ATTEMPTS = 3
     #: x264 preset of the web rendition (slower presets: smaller files, more CPU time).
     FFMPEG_PRESET = "veryfast"
+    #: Niceness of every ffprobe/ffmpeg run (0-19; 0 leaves the priority alone): the web pages stay quick
+    #: while videos are converted on the same machine.
+    FFMPEG_NICE = 10
+    #: Highest frame rate of a rendition (fps). Faster originals (120/240 fps slow motion) are converted to
+    #: it; slower and variable-frame-rate ones keep their own timing.
+    RENDITION_MAX_FPS = 60
+    #: Largest picture accepted, checked from the headers before decoding: pixels per frame and pixels on
+    #: the long side (default: 8K, both 7680x4320 and 8192x4320, is accepted and scaled down).
+    MEDIA_MAX_PIXELS = 8192 * 4320
+    MEDIA_MAX_SIDE = 8192
+    #: Most streams (video, audio, subtitle, data) an accepted file may have.
+    MEDIA_MAX_STREAMS = 32
+    #: The small preview copy (小样): at most this many bytes, short side (px, never upscaled), frame rate.
+    PREVIEW_MAX_BYTES = 5 * 1024**2
+    PREVIEW_SHORT_SIDE = 480
+    PREVIEW_MAX_FPS = 30
 
     # --- tasks ----------------------------------------------------------------------------------------
     #: "thread": an in-process background worker thread (default, no server needed);
@@ -91,16 +107,25 @@ class Config:
     S3_PRESIGN_EXPIRES = 300
     #: Prefix of every object key, e.g. "contest/" to share a bucket.
     S3_PREFIX = ""
+    #: Seconds the signed token of a browser's direct upload to the bucket (/uploads/s3, presigned multipart;
+    #: see contest/services/direct_uploads.py) stays valid: an upload may be resumed within this time.
+    DIRECT_UPLOAD_TOKEN_MAX_AGE = 24 * 3600
 
     # --- resumable uploads (tus 1.0, /uploads/tus; see contest/services/resumable.py) --------------------
     #: Seconds an unfinished upload may stay untouched before it expires (410) and is cleaned up.
     TUS_EXPIRE_S = 24 * 3600
     #: Largest upload announced to tus clients (Tus-Max-Size), bytes; each contest's own limit still applies.
     TUS_MAX_SIZE = 4 * 1024**3
+    #: Bytes the upload page sends per tus PATCH; a proxy in front (nginx client_max_body_size) must allow it.
+    TUS_CHUNK_BYTES = 8 * 1024**2
 
     # --- lists ------------------------------------------------------------------------------------------
     #: Rows per page of long lists (the organizer's entries of a contest, a judge's queue); ``?page=N``.
     PAGE_SIZE = 50
+    #: Seconds each web process keeps a contest's judging-progress numbers (dashboard, assignment and
+    #: per-judge progress pages; see contest/services/progress.py) and, at most, its entry count (kept until
+    #: an entry is added; contest.services.contests.entry_total); 0 counts them on every request.
+    PROGRESS_CACHE_S = 30
 
 
 class DevelopmentConfig(Config):

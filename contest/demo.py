@@ -18,6 +18,7 @@ from sqlalchemy import select
 from contest.extensions import db
 from contest.models import Contest, Orientation, Role, utcnow
 from contest.services import assignments, contests, judging, plays, submissions
+from contest.services.contest_rules import TechnicalRules
 from contest.services.accounts import create_user
 from contest.services.media_jobs import process_video
 
@@ -38,8 +39,8 @@ ENTRIES = [
 
 
 def make_clip(path: Path, source: str, *, portrait: bool, seconds: int = 4) -> None:
-    """Write a short H.264/AAC test clip (640x360 or 360x640, 25 fps, a 440 Hz tone) to ``path``."""
-    size = "360x640" if portrait else "640x360"
+    """Write a short H.264/AAC test clip (1280x720 or 720x1280, 25 fps, a 440 Hz tone) to ``path``."""
+    size = "720x1280" if portrait else "1280x720"
     video = ffmpeg.input(f"{source}=size={size}:rate=25", f="lavfi", t=seconds)
     audio = ffmpeg.input(f"sine=frequency=440:duration={seconds}", f="lavfi")
     (ffmpeg.output(video, audio, str(path), vcodec="libx264", preset="ultrafast", pix_fmt="yuv420p",
@@ -58,7 +59,8 @@ def build_demo() -> Contest:
                 for i, name in enumerate(["小杭", "阿明", "竹编传人", "江边跑者"], start=1)]
     contest = contests.create_contest(
         code=CODE, title="2026 西湖区“美好生活”短视频大赛", theme="美好生活 · 奋斗新时代",
-        rules="作品须为原创，时长 3 秒至 3 分钟，横屏竖屏均可，单个文件不超过 200 MB，每人最多 3 件。",
+        rules="作品须为原创，时长 3 秒至 3 分钟，横屏竖屏均可，分辨率不低于 720p，帧率 24–60 帧/秒，须有声音；"
+              "MP4 / MOV 格式，H.264 或 H.265 编码，单个文件不超过 200 MB，每人最多 3 件。",
         opens_at=now - timedelta(days=10), closes_at=now + timedelta(days=20),
         categories=["微视频组", "Vlog组", "公益组"],
         criteria=[
@@ -69,6 +71,8 @@ def build_demo() -> Contest:
         ],
         max_file_bytes=200 * 1024 * 1024, min_duration_s=3, max_duration_s=180,
         orientation=Orientation.ANY, max_entries_per_creator=3,
+        technical=TechnicalRules(containers=("mp4",), video_codecs=("h264", "hevc"), min_short_px=720,
+                                 min_fps=24, max_fps=60, audio_required=True),
     )
     db.session.commit()
     _add_entries(contest, creators, now)

@@ -48,7 +48,8 @@ class Entry(db.Model):
     contest: Mapped[Contest] = relationship()
     category: Mapped[Category] = relationship()
     creator: Mapped[User] = relationship()
-    video: Mapped["Video | None"] = relationship(back_populates="entry", cascade="all, delete-orphan")
+    video: Mapped["Video | None"] = relationship(back_populates="entry", cascade="all, delete-orphan",
+                                                 foreign_keys="Video.entry_id")
 
     def __repr__(self) -> str:
         return f"<Entry {self.number}>"
@@ -61,7 +62,9 @@ class Video(db.Model):
     original file: ``duration_s`` in seconds, ``width``/``height`` in coded pixels, ``rotation`` in degrees
     (display-matrix rotation, e.g. -90), ``fps`` the average frame rate, ``bytes`` the original's size.
     ``state`` is the durable processing state: the task runner re-processes ``pending``/``processing`` rows
-    after a restart (see :func:`contest.services.media_jobs.recover_unfinished`).
+    after a restart (see :func:`contest.services.media_jobs.recover_unfinished`); ``progress`` (0..1) is
+    written while it runs. ``fingerprint`` / ``similar_entry_id`` flag a re-encoded copy of another entry for
+    the organizers (:mod:`contest.services.duplicates`).
     """
 
     __tablename__ = "video"
@@ -76,11 +79,16 @@ class Video(db.Model):
     state: Mapped[VideoState] = mapped_column(
         enum_column(VideoState), default=VideoState.PENDING, index=True
     )
-    #: Readable reason when ``state`` is failed.
+    #: Readable reason when ``state`` is failed (shown to the creator).
     error: Mapped[str | None] = mapped_column(Text)
+    #: Technical detail for organizers only, never shown to creators: the exception and ffmpeg's stderr tail
+    #: of a failed run, or what could not be made beside a ready rendition (e.g. the preview).
+    error_detail: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    #: Share of the processing done, 0..1 (from ffmpeg's progress output; 1.0 once ready).
+    progress: Mapped[float] = mapped_column(default=0.0, server_default="0")
     container: Mapped[str | None] = mapped_column(String(100))
-    duration_s: Mapped[float | None]
+    duration_s: Mapped[float | None] = mapped_column(index=True)
     width: Mapped[int | None]
     height: Mapped[int | None]
     rotation: Mapped[int] = mapped_column(default=0)
@@ -88,16 +96,33 @@ class Video(db.Model):
     audio_codec: Mapped[str | None] = mapped_column(String(40))
     fps: Mapped[float | None]
     bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: SHA-256 (hex) of the original. NULL until the worker has checked an original that the browser put
+    #: straight into the bucket (:mod:`contest.services.direct_uploads`): NULL means "rules not checked yet".
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Facts of the web rendition, once ready.
     rendition_width: Mapped[int | None]
     rendition_height: Mapped[int | None]
     rendition_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    #: The preview (小样): a small MP4 of at most ``PREVIEW_MAX_BYTES`` bytes, once ready (None if it could not
+    #: be made: see ``error_detail``).
+    preview_key: Mapped[str | None] = mapped_column(String(255))
+    preview_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    #: The moment of the poster chosen by the creator, seconds from the start; None: chosen automatically.
+    poster_time_s: Mapped[float | None]
+    #: Perceptual fingerprint of the picture: 16 frames × 64-bit pHash as 256 hex digits
+    #: (:mod:`contest.services.fingerprint`); None until ready or when it could not be computed.
+    fingerprint: Mapped[str | None] = mapped_column(String(256))
+    #: Another entry whose video looks the same (a re-encoded copy), flagged for the organizers, and the mean
+    #: Hamming distance (bits of 64 per frame) between the two fingerprints.
+    similar_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id", ondelete="SET NULL"),
+                                                         index=True)
+    similar_distance: Mapped[float | None]
     processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    entry: Mapped[Entry] = relationship(back_populates="video")
+    entry: Mapped[Entry] = relationship(back_populates="video", foreign_keys=[entry_id])
+    similar_entry: Mapped[Entry | None] = relationship(foreign_keys=[similar_entry_id])
 
     @property
     def display_size(self) -> tuple[int, int] | None:

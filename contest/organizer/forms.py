@@ -1,13 +1,14 @@
 """Organizer forms. Times are typed in the UI time zone (Asia/Shanghai); services get aware UTC."""
 from datetime import datetime, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField, FieldList, FormField, IntegerField, PasswordField, RadioField, SelectChoice,
-    SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateTimeLocalField, DecimalField, FieldList, FormField, IntegerField, PasswordField,
+    RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import (
     DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
@@ -16,6 +17,9 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from contest.auth.forms import USERNAME_RULE
 from contest.models import Contest, Orientation
+from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
+from contest.services import contest_rules
+from contest.services.contest_rules import TechnicalRules
 from contest.services.contests import ContestError, CriterionSpec
 
 MIB = 1024 * 1024
@@ -33,6 +37,25 @@ def local_to_utc(value: datetime) -> datetime:
 def utc_to_local(value: datetime) -> datetime:
     """An aware datetime → naive wall-clock time in the UI time zone, for a datetime-local input."""
     return to_user_timezone(value).replace(tzinfo=None)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _resolution(form, field) -> None:
+    """Validator: the field reads as a resolution (see :func:`contest_rules.parse_resolution`)."""
+    try:
+        contest_rules.parse_resolution(field.data)
+    except ValueError:
+        message = _l("Write the resolution as width×height, e.g. 1080×1920, or as 1080p.")
+        raise ValidationError(message) from None
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    """A stored frame rate for a form field: 25.0 → 25, 29.97 → 29.97."""
+    return None if value is None else Decimal(f"{value:g}")
 
 
 class CriterionRow(FlaskForm):
@@ -90,7 +113,27 @@ class ContestForm(FlaskForm):
         SelectChoice(Orientation.ANY.value, _l("Any")),
         SelectChoice(Orientation.PORTRAIT.value, _l("Portrait (vertical)")),
         SelectChoice(Orientation.LANDSCAPE.value, _l("Landscape (horizontal)")),
-    ])
+        SelectChoice(Orientation.SQUARE.value, _l("Square")),
+    ], description=_l("Of the picture as it is shown (phone videos turned upright)."))
+    allowed_containers = MultiCheckboxField(
+        _l("File formats"), choices=[SelectChoice(key, label) for key, label in CONTAINER_LABELS.items()],
+        description=_l("None ticked: any video file we can read. MP4 / MOV covers phone videos."))
+    allowed_video_codecs = MultiCheckboxField(
+        _l("Video codecs"), choices=[SelectChoice(key, label) for key, label in VIDEO_CODEC_LABELS.items()],
+        description=_l("None ticked: any. Most phones record H.264 or H.265."))
+    min_resolution = StringField(
+        _l("Lowest resolution"), validators=[Optional(), Length(max=20), _resolution],
+        description=_l("Width×height of the picture as shown, e.g. 1080×1920 for vertical full HD (9:16) "
+                       "or 1920×1080 for horizontal; 720p: a short side of at least 720 pixels, either way "
+                       "round. Empty: no limit."))
+    max_resolution = StringField(
+        _l("Highest resolution"), validators=[Optional(), Length(max=20), _resolution],
+        description=_l("e.g. 2160×3840 (4K vertical). Empty: no limit."))
+    min_fps = DecimalField(_l("Lowest frame rate (fps)"), places=None, validators=[Optional()],
+                           description=_l("e.g. 25. Empty: no limit."))
+    max_fps = DecimalField(_l("Highest frame rate (fps)"), places=None, validators=[Optional()],
+                           description=_l("e.g. 60. Empty: no limit."))
+    audio_required = BooleanField(_l("Videos must have sound"))
     max_entries_per_creator = IntegerField(_l("Entries per creator"), default=3,
                                            validators=[InputRequired(), NumberRange(min=1, max=100)])
     categories = TextAreaField(_l("Categories (组别)"), description=_l("One per line."),
@@ -111,6 +154,10 @@ class ContestForm(FlaskForm):
             "max_file_mb": round(contest.max_file_bytes / MIB),
             "min_duration_s": round(contest.min_duration_s), "max_duration_s": round(contest.max_duration_s),
             "orientation": contest.orientation.value,
+            "allowed_containers": contest.container_list, "allowed_video_codecs": contest.video_codec_list,
+            "min_resolution": contest.min_resolution, "max_resolution": contest.max_resolution,
+            "min_fps": _decimal(contest.min_fps), "max_fps": _decimal(contest.max_fps),
+            "audio_required": contest.audio_required,
             "max_entries_per_creator": contest.max_entries_per_creator,
             "categories": "\n".join(category.name for category in contest.categories),
             "criteria": [{"criterion_id": c.id, "name": c.name, "description": c.description,
@@ -133,7 +180,37 @@ class ContestForm(FlaskForm):
             "max_entries_per_creator": self.max_entries_per_creator.data,
             "categories": self.categories.data.splitlines(),
             "criteria": [row.form.spec() for row in self.criteria if row.form.is_filled],
+            "technical": self.technical_rules(),
         }
+
+    def technical_rules(self) -> TechnicalRules:
+        """The technical requirements as typed; a field that did not parse counts as no limit."""
+        def parsed(field):
+            return None if field.errors else field.data
+
+        def resolution(field) -> tuple[int | None, int | None]:
+            return (None, None) if field.errors else contest_rules.parse_resolution(field.data)
+
+        min_short, min_long = resolution(self.min_resolution)
+        max_short, max_long = resolution(self.max_resolution)
+        min_fps, max_fps = parsed(self.min_fps), parsed(self.max_fps)
+        return TechnicalRules(
+            containers=tuple(parsed(self.allowed_containers) or ()),
+            video_codecs=tuple(parsed(self.allowed_video_codecs) or ()),
+            min_short_px=min_short, min_long_px=min_long, max_short_px=max_short, max_long_px=max_long,
+            min_fps=None if min_fps is None else float(min_fps),
+            max_fps=None if max_fps is None else float(max_fps),
+            audio_required=bool(self.audio_required.data),
+        )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The field checks, then the service's checks of the technical requirements on whatever parsed,
+        so that one save shows every problem of that group (min above max, zero …) next to its field."""
+        valid = super().validate(extra_validators)
+        for field, message in contest_rules.problems(self.technical_rules()):
+            self._fields[field].errors.append(message)
+            valid = False
+        return valid
 
     def show_error(self, error: ContestError) -> None:
         """Put each of the service's errors next to the field it concerns."""
@@ -149,11 +226,6 @@ class JudgeForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80), USERNAME_RULE])
     display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class AssignmentForm(FlaskForm):

@@ -1,21 +1,27 @@
 """Organizer pages: contests (set-up and dashboard), entries, judges and assignments."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy.orm import joinedload
 
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.models import Assignment, Contest, Entry, Role, utcnow
 from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm
+from contest.services import tasks
 from contest.services.accounts import AccountError, create_user
 from contest.services.assignments import (
-    AssignmentError, active_judges, assign_all, assign_per_entry, contest_progress, entry_assignments,
-    judge_workloads, remove_assignment, review_counts,
+    AssignmentError, active_judges, assign_all, assign_per_entry, entry_assignments, judge_workloads,
+    remove_assignment, review_counts,
 )
 from contest.services.contests import (
-    ContestError, all_contests, contest_entries, create_contest, entry_counts, update_contest,
+    ContestError, all_contests, contest_entries, create_contest, entry_counts, entry_with_details,
+    update_contest,
 )
+from contest.services.duplicates import similar_links
+from contest.services.progress import forget_progress, judge_rows_page, judging_progress
 from contest.services.submissions import SubmissionError, disqualify_entry
+from contest.services.video_actions import VideoActionError, can_rerun, rerun_processing
 
 bp = Blueprint("organizer", __name__)
 require_role(bp, Role.ORGANIZER)
@@ -72,12 +78,20 @@ def edit_contest(contest_id: int):
 
 @bp.route("/contests/<int:contest_id>")
 def dashboard(contest_id: int):
-    contest = db.get_or_404(Contest, contest_id)
-    entries = contest_entries(contest=contest, page=request.args.get("page", 1, type=int),
-                              per_page=current_app.config["PAGE_SIZE"])
+    contest = db.get_or_404(Contest, contest_id,
+                            options=[joinedload(Contest.categories), joinedload(Contest.criteria)])
+    entries = contest_entries(contest=contest, page=_page(), per_page=current_app.config["PAGE_SIZE"])
     reviews = review_counts(contest=contest, entry_ids=[entry.id for entry in entries.items])
     return render_template("organizer/contest.html", contest=contest, entries=entries, reviews=reviews,
-                           progress=contest_progress(contest=contest))
+                           progress=judging_progress(contest=contest))
+
+
+@bp.route("/contests/<int:contest_id>/progress")
+def judge_progress(contest_id: int):
+    contest = db.get_or_404(Contest, contest_id)
+    progress = judging_progress(contest=contest)
+    rows = judge_rows_page(progress, page=_page(), per_page=current_app.config["PAGE_SIZE"])
+    return render_template("organizer/progress.html", contest=contest, progress=progress, rows=rows)
 
 
 @bp.route("/contests/<int:contest_id>/assignments", methods=["GET", "POST"])
@@ -100,30 +114,53 @@ def assign(contest_id: int):
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
+            forget_progress(contest.id)
             flash(ngettext("%(num)s new assignment.", "%(num)s new assignments.", created), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
     return render_template("organizer/assignments.html", contest=contest, form=form,
-                           progress=contest_progress(contest=contest))
+                           progress=judging_progress(contest=contest))
 
 
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
 def unassign(assignment_id: int):
     assignment = db.get_or_404(Assignment, assignment_id)
-    entry_id = assignment.entry_id
+    entry_id, contest_id = assignment.entry_id, assignment.entry.contest_id
     try:
         remove_assignment(assignment=assignment)
     except AssignmentError as exc:
         flash(str(exc), "danger")
     else:
         db.session.commit()
+        forget_progress(contest_id)
         flash(_("Assignment removed."), "success")
     return redirect(url_for(".entry_detail", entry_id=entry_id))
 
 
 @bp.route("/entries/<int:entry_id>")
 def entry_detail(entry_id: int):
+    entry = entry_with_details(entry_id=entry_id)
+    if entry is None:
+        abort(404)
+    return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
+                           similar=similar_links(entry), can_rerun=can_rerun(entry.video))
+
+
+@bp.route("/entries/<int:entry_id>/reprocess", methods=["POST"])
+def reprocess(entry_id: int):
+    """Run the processing of the entry's video again (ready or failed, original still stored)."""
     entry = db.get_or_404(Entry, entry_id)
-    return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry))
+    try:
+        if entry.video is None:
+            raise VideoActionError(_("This entry has no video."))
+        rerun_processing(video=entry.video)
+    except VideoActionError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        tasks.enqueue("process_video", entry.video.id)
+        flash(_("The video of %(number)s is being processed again.", number=entry.number), "success")
+    return redirect(url_for(".entry_detail", entry_id=entry.id))
 
 
 @bp.route("/entries/<int:entry_id>/disqualify", methods=["POST"])
@@ -136,6 +173,7 @@ def disqualify(entry_id: int):
         flash(str(exc), "danger")
     else:
         db.session.commit()
+        forget_progress(entry.contest_id)
         flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
     return redirect(url_for(".dashboard", contest_id=entry.contest_id))
 
@@ -159,3 +197,8 @@ def new_judge():
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
             return redirect(url_for(".judges"))
     return render_template("organizer/judge_form.html", form=form)
+
+
+def _page() -> int:
+    """The 1-based ``?page=`` of a paged list (1 when missing or not a number)."""
+    return request.args.get("page", 1, type=int)

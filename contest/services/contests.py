@@ -4,20 +4,24 @@ Writers raise :class:`ContestError` *before* they would break a rule; the caller
 half-applied change is never committed.
 """
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from contest.extensions import db
 from contest.models import (
     Assignment, Category, Contest, Criterion, CriterionScore, Entry, EntryState, Orientation, Review,
-    ReviewState, utcnow,
+    ReviewState, User, Video, utcnow,
 )
+from contest.services import contest_rules
+from contest.services.contest_rules import TechnicalRules
 from contest.services.judging import update_review_total
 
 #: Contest codes prefix entry numbers (``XH2026-0001``): ASCII letters and digits only.
@@ -85,12 +89,17 @@ def entry_counts() -> dict[int, dict[EntryState, int]]:
     return counts
 
 
+#: What a row of the organizer's entry list shows (descriptions and the like are not loaded).
+_LIST_ENTRY_COLUMNS = (Entry.number, Entry.title, Entry.state, Entry.contest_id, Entry.category_id,
+                       Entry.creator_id)
+
+
 class EntryPagination(Pagination):
     """A page of one contest's entries in number order (see :func:`contest_entries`)."""
 
     def _query_items(self) -> list[Entry]:
-        contest_id = self._query_args["contest_id"]
-        self._total = db.session.scalar(select(func.count(Entry.id)).where(Entry.contest_id == contest_id))
+        contest = self._query_args["contest"]
+        contest_id, self._total = contest.id, entry_total(contest=contest)
         offset, limit = self._query_offset, self.per_page
         ids = select(Entry.id).where(Entry.contest_id == contest_id)
         if offset >= self._total:
@@ -102,7 +111,9 @@ class EntryPagination(Pagination):
             ids = ids.order_by(Entry.number).offset(offset)
         return list(db.session.scalars(
             select(Entry).where(Entry.id.in_(ids.limit(limit).scalar_subquery())).order_by(Entry.number)
-            .options(joinedload(Entry.category), joinedload(Entry.creator), joinedload(Entry.video))
+            .options(load_only(*_LIST_ENTRY_COLUMNS), joinedload(Entry.category).load_only(Category.name),
+                     joinedload(Entry.creator).load_only(User.display_name),
+                     joinedload(Entry.video).load_only(Video.state, Video.error, Video.similar_entry_id))
         ))
 
     def _query_count(self) -> int:
@@ -114,37 +125,86 @@ def contest_entries(*, contest: Contest, page: int = 1, per_page: int = 50) -> P
     same query.
 
     ``page`` is 1-based (below 1 counts as 1; past the end gives no items). Returns a Flask-SQLAlchemy
-    ``Pagination``: ``items``, ``total`` (all entries of the contest, one COUNT), ``pages``,
-    ``first``/``last`` (1-based positions of the page's first and last item). Paging walks the unique index on ``entry.number``
-    (a contest's numbers share its code prefix, so they are one range of it) for the page's ids only, from
-    the nearer end, so the first and the last page cost the same and a middle page walks half the contest's
-    entries; then the page's 50 rows are loaded with their joins. Three queries in all.
+    ``Pagination``: ``items`` (only the columns the list shows are loaded), ``total`` (all entries of the
+    contest, see :func:`entry_total`), ``pages``, ``first``/``last`` (1-based positions of the page's first
+    and last item). Paging walks the unique index on ``entry.number`` (a contest's numbers share its code
+    prefix, so they are one range of it) for the page's ids only, from the nearer end, so the first and the
+    last page cost the same and a middle page walks half the contest's entries; then the page's 50 rows are
+    loaded with their joins. One query (ids and rows), and a COUNT when an entry was added since the last.
     """
     return EntryPagination(page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False,
-                           contest_id=contest.id)
+                           contest=contest)
+
+
+def entry_total(*, contest: Contest) -> int:
+    """The number of entries of ``contest`` (any state), kept per web process and contest.
+
+    Entries are only ever added, each through :func:`contest.services.submissions.next_entry_number`, which
+    bumps ``contest.entry_seq`` in the same transaction, and never deleted. So a count is still exact while
+    the contest's ``entry_seq`` is the one read with it (in the same statement, hence the same snapshot):
+    kept under that key, it spares the page a COUNT over the contest's entries (100,000 at province scale)
+    until an entry is added. Kept at most ``PROGRESS_CACHE_S`` seconds all the same, for rows written past the
+    application (a bulk import); with 0 it counts every time.
+    """
+    kept = current_app.extensions.setdefault("contest.entry_totals", {})
+    hit = kept.get(contest.id)
+    max_age = current_app.config["PROGRESS_CACHE_S"]
+    if hit is not None and hit[0] == contest.entry_seq and time.monotonic() - hit[2] < max_age:
+        return hit[1]
+    seq = select(Contest.entry_seq).where(Contest.id == contest.id).scalar_subquery()
+    total, seq_then = db.session.execute(
+        select(func.count(), seq).select_from(Entry).where(Entry.contest_id == contest.id)
+    ).one()
+    kept[contest.id] = (seq_then, total, time.monotonic())
+    return total
+
+
+#: Video columns of the organizer's processing panel (templates/organizer/_entry_video.html).
+_DETAIL_VIDEO_COLUMNS = (Video.original_key, Video.attempts, Video.progress, Video.error_detail,
+                         Video.preview_bytes, Video.poster_time_s, Video.similar_entry_id,
+                         Video.similar_distance)
+
+
+def entry_with_details(*, entry_id: int) -> Entry | None:
+    """The entry with what its organizer page shows — contest title and rubric, category, creator, video — in
+    one query (rows: one per criterion); None when there is no such entry."""
+    contest = joinedload(Entry.contest)
+    return db.session.scalars(
+        select(Entry).where(Entry.id == entry_id).options(
+            contest.load_only(Contest.title), contest.joinedload(Contest.criteria),
+            joinedload(Entry.category).load_only(Category.name),
+            joinedload(Entry.creator).load_only(User.display_name, User.username),
+            joinedload(Entry.video).load_only(Video.state, Video.error, Video.duration_s, Video.rendition_key,
+                                              Video.poster_key, *_DETAIL_VIDEO_COLUMNS),
+        )
+    ).unique().one_or_none()
 
 
 def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: datetime, categories: list[str],
                    criteria: list[CriterionSpec], theme: str = "", rules: str = "",
                    max_file_bytes: int = 500 * 1024 * 1024, min_duration_s: float = 1.0,
                    max_duration_s: float = 300.0, orientation: Orientation = Orientation.ANY,
-                   max_entries_per_creator: int = 3) -> Contest:
+                   max_entries_per_creator: int = 3, technical: TechnicalRules | None = None) -> Contest:
     """Create a contest with its categories and rubric.
 
     ``opens_at``/``closes_at`` are aware datetimes (any zone; stored as UTC), ``max_file_bytes`` in bytes,
-    durations in seconds. Raises :class:`ContestError` on a taken or malformed code, a window that does not
-    close after it opens, bad limits, or a category or rubric rule (see :func:`set_categories` and
-    :func:`set_rubric`).
+    durations in seconds; ``technical``: formats, codecs, resolution, frame rate and sound required of the
+    videos (None: no such limits; see :mod:`contest.services.contest_rules`). Raises :class:`ContestError`
+    on a taken or malformed code, a window that does not close after it opens, bad limits, or a category or
+    rubric rule (see :func:`set_categories` and :func:`set_rubric`).
     """
     fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
                   min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   max_entries_per_creator=max_entries_per_creator)
+    technical = technical or TechnicalRules()
     _all_of(lambda: _check_code(code, contest=None), lambda: _check_fields(**fields),
+            lambda: _check_technical(technical),
             lambda: _check_category_names(categories), lambda: _check_rubric_shape(criteria))
     contest = Contest(code=_check_code(code, contest=None))
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
+    contest_rules.apply_rules(contest, technical)
     db.session.add(contest)
     db.session.flush()
     set_categories(contest=contest, names=categories)
@@ -155,21 +215,25 @@ def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: date
 def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetime, closes_at: datetime,
                    theme: str, rules: str, max_file_bytes: int, min_duration_s: float, max_duration_s: float,
                    orientation: Orientation, max_entries_per_creator: int,
-                   categories: list[str] | None = None,
-                   criteria: list[CriterionSpec] | None = None) -> Contest:
-    """Change a contest; ``categories``/``criteria`` None leave those alone. Same units and rules as
-    :func:`create_contest`; in addition the code cannot change once the contest has entries (their numbers
-    carry it). Raises :class:`ContestError`."""
+                   categories: list[str] | None = None, criteria: list[CriterionSpec] | None = None,
+                   technical: TechnicalRules | None = None) -> Contest:
+    """Change a contest; ``categories``/``criteria``/``technical`` None leave those alone. Same units and
+    rules as :func:`create_contest`; in addition the code cannot change once the contest has entries (their
+    numbers carry it). New technical rules apply to uploads from now on; videos already accepted are not
+    checked again. Raises :class:`ContestError`."""
     fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
                   min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   max_entries_per_creator=max_entries_per_creator)
     _all_of(lambda: _check_new_code(code, contest=contest), lambda: _check_fields(**fields),
+            lambda: technical is None or _check_technical(technical),
             lambda: categories is None or _check_category_names(categories),
             lambda: criteria is None or _check_rubric_shape(criteria))
     code = _check_code(code, contest=contest)
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
+    if technical is not None:
+        contest_rules.apply_rules(contest, technical)
     contest.code = code
     db.session.flush()
     if categories is not None:
@@ -278,6 +342,13 @@ def _check_fields(*, title, opens_at, closes_at, max_file_bytes, min_duration_s,
         (max_entries_per_creator < 1, "max_entries_per_creator", _("Allow at least one entry per creator.")),
     ]
     errors = [(field, message) for broken, field, message in rules if broken]
+    if errors:
+        raise ContestError(errors[0][1], errors=errors)
+
+
+def _check_technical(technical: TechnicalRules) -> None:
+    """One ContestError listing every broken technical rule (see :func:`contest_rules.problems`)."""
+    errors = contest_rules.problems(technical)
     if errors:
         raise ContestError(errors[0][1], errors=errors)
 

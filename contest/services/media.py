@@ -1,10 +1,13 @@
 """Media: probing uploads and checking them against the contest rules (ffprobe).
 
-Decisions are made from the file's content (ffprobe), never from its name. Every external program runs
-through :func:`run_tool`: an argument list (built with ffmpeg-python for ffmpeg, by hand for ffprobe), no
-shell, no stdin, in its own process group that is killed whole when the time limit passes (config
-``PROBE_TIMEOUT`` / ``FFMPEG_TIMEOUT``, seconds). ffprobe comes from ``FFPROBE_BINARY``. Posters and web
-renditions (ffmpeg: ``FFMPEG_BINARY``, ``FFMPEG_THREADS``) are made in :mod:`contest.services.renditions`.
+Decisions are made from the file's content (ffprobe), never from its name: which containers, codecs,
+picture sizes and stream counts are accepted is set out in :mod:`contest.services.media_formats`. Every
+external program runs through :func:`run_tool` (or :func:`run_tool_streaming`): an argument list (built with
+ffmpeg-python for ffmpeg, by hand for ffprobe), no shell, no stdin, at niceness ``FFMPEG_NICE``, in its own
+process group that is killed whole when the time limit passes (config ``PROBE_TIMEOUT`` /
+``FFMPEG_TIMEOUT``, seconds). Every run on a user's file reads local files only (``-protocol_whitelist
+file``). ffprobe comes from ``FFPROBE_BINARY``. Posters and web renditions (ffmpeg: ``FFMPEG_BINARY``,
+``FFMPEG_THREADS``) are made in :mod:`contest.services.renditions`.
 """
 from __future__ import annotations
 
@@ -12,9 +15,13 @@ import ctypes
 import json
 import math
 import os
+import selectors
 import signal
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +30,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from contest.models import Contest, Orientation, Video
+from contest.services import media_formats, media_rules
 
 MIB = 1024 * 1024
 #: Seconds of the end of a file that are read back (demuxed, not decoded) to prove it is complete.
@@ -66,6 +74,13 @@ class MediaInfo:
     rate (``r_frame_rate``, may be absurd such as 57600 for variable-frame-rate files); ``video_stream`` the
     ordinal of the picture among the video streams (cover art is skipped); ``readable_end_s`` seconds from the
     start up to which packets can really be read back near the end (None: not checked); ``bytes`` file size.
+    ``demuxer`` the accepted ffmpeg demuxer that opened it (passed as ``-f`` to every later run);
+    ``full_range`` the picture uses full-range (0-255, "pc"/JPEG) levels; ``interlaced`` its frames are coded
+    as fields; ``audio_stream`` the ordinal among the audio streams of the sound converted
+    (``audio_codec``), ``ignored_audio`` the codec of a sound track that is not converted (not in
+    :data:`~contest.services.media_formats.AUDIO_CODECS`); ``stream_count`` all streams of the file,
+    ``has_attached_pic`` it carries cover art; ``last_frame_s`` how long the last video frame is shown
+    (seconds, None: unknown) — a variable-frame-rate recording may hold it for seconds.
     """
 
     container: str
@@ -87,6 +102,14 @@ class MediaInfo:
     start_s: float = 0.0
     readable_end_s: float | None = None
     bytes: int = 0
+    demuxer: str = "mov"
+    full_range: bool = False
+    interlaced: bool = False
+    audio_stream: int = 0
+    ignored_audio: str | None = None
+    stream_count: int = 0
+    has_attached_pic: bool = False
+    last_frame_s: float | None = None
 
     @property
     def is_hdr(self) -> bool:
@@ -127,47 +150,91 @@ def format_size(size_bytes: int, decimals: int = 1) -> str:
     return _("%(size)s MB", size=value)
 
 
-def _sizes(size_bytes: int, limit_bytes: int) -> tuple[str, str]:
-    """Both sizes with just enough decimals (1 to 3) to tell them apart."""
-    for decimals in (1, 2, 3):
-        pair = format_size(size_bytes, decimals), format_size(limit_bytes, decimals)
-        if pair[0] != pair[1]:
-            break
-    return pair
-
-
 # --- running tools -----------------------------------------------------------------------------------------
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ask Linux for SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``),
-    so that a worker killed outright (SIGKILL, out of memory) leaves no ffmpeg behind. The libc handle is
-    loaded in the parent; the child only makes one system call."""
+def _child_setup(nice: int) -> None:
+    """Runs in the child before exec: lower its priority by ``nice`` (0: unchanged) and ask Linux for SIGKILL
+    when the parent dies (``prctl(PR_SET_PDEATHSIG)``), so that a worker killed outright (SIGKILL, out of
+    memory) leaves no ffmpeg behind. The libc handle is loaded in the parent; the child makes two system
+    calls."""
+    if nice > 0:
+        os.nice(nice)
     if _LIBC is not None:
         _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def run_tool(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
-    """Run ``args`` (bytes out/err) in a new process group; kill the whole group after ``timeout`` seconds.
+def _start(args: list[str], *, nice: int, stdout, stderr) -> subprocess.Popen:
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                            start_new_session=True, preexec_fn=lambda: _child_setup(nice))
+
+
+def _timed_out(args: list[str], timeout: float) -> MediaTimeout:
+    return MediaTimeout(_("Processing took longer than the limit of %(limit)s and was stopped.",
+                          limit=format_duration(timeout)), detail=" ".join(args))
+
+
+def run_tool(args: list[str], *, timeout: float, nice: int = 0) -> subprocess.CompletedProcess:
+    """Run ``args`` (bytes out/err) in a new process group at niceness ``nice``; kill the whole group after
+    ``timeout`` seconds.
 
     Raises :class:`MediaTimeout` on timeout. The exit status is not checked. On Linux the tool is also killed
-    when the calling process dies (see :func:`_die_with_parent`).
+    when the calling process dies (see :func:`_child_setup`).
     """
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=_die_with_parent)
+    proc = _start(args, nice=nice, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise MediaTimeout(_("Processing took longer than the limit of %(limit)s and was stopped.",
-                             limit=format_duration(timeout)), detail=" ".join(args)) from None
+        raise _timed_out(args, timeout) from None
     except BaseException:
         _kill_group(proc)
         raise
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def run_tool_streaming(args: list[str], *, timeout: float, on_line: Callable[[str], None],
+                       nice: int = 0) -> subprocess.CompletedProcess:
+    """Like :func:`run_tool`, but calls ``on_line(text)`` for each line the tool writes to stdout while it
+    runs (e.g. ffmpeg's ``-progress pipe:1``). stderr goes to a temporary file (a chatty tool cannot block
+    on a full pipe); the result holds its last 64 KiB and no stdout.
+
+    Raises :class:`MediaTimeout` on timeout; an exception raised by ``on_line`` kills the tool's group and
+    propagates (a way to cancel).
+    """
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as err_file:
+        proc = _start(args, nice=nice, stdout=subprocess.PIPE, stderr=err_file)
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(proc.stdout, selectors.EVENT_READ)
+                pending = b""
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise subprocess.TimeoutExpired(args, timeout)
+                    if not selector.select(left):
+                        continue
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    for line in lines:
+                        on_line(line.decode("utf-8", "replace").strip())
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise _timed_out(args, timeout) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        proc.stdout.close()
+        size = err_file.seek(0, os.SEEK_END)
+        err_file.seek(max(0, size - 65536))
+        return subprocess.CompletedProcess(args, proc.returncode, b"", err_file.read())
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -182,84 +249,133 @@ def _tail(stderr: bytes, lines: int = 15) -> str:
     return "\n".join(stderr.decode("utf-8", "replace").strip().splitlines()[-lines:])
 
 
-def _ffprobe(path: Path, *options: str, timeout: float) -> dict:
-    """ffprobe's JSON for ``path``; raises :class:`MediaProcessingError` when ffprobe fails."""
-    args = [current_app.config["FFPROBE_BINARY"], "-v", "error", "-of", "json", *options,
-            str(Path(path).absolute())]
-    done = run_tool(args, timeout=timeout)
+def _ffprobe(path: Path, *options: str, timeout: float, demuxer: str | None = None) -> dict:
+    """ffprobe's JSON for ``path``, read as a local file only (``-protocol_whitelist file``) by ``demuxer``
+    (``-f``) or, when None, by whichever accepted demuxer recognises the content (``-format_whitelist``
+    :data:`~contest.services.media_formats.DEMUXERS`).
+
+    Raises :class:`MediaProcessingError` when ffprobe fails; its ``detail`` is stderr's tail, which says
+    ``Format not on whitelist`` when another demuxer recognised the file."""
+    cfg = current_app.config
+    opener = ["-f", demuxer] if demuxer else ["-format_whitelist", ",".join(media_formats.DEMUXERS)]
+    args = [cfg["FFPROBE_BINARY"], "-v", "error", "-of", "json", *options, "-protocol_whitelist", "file",
+            *opener, str(Path(path).absolute())]
+    done = run_tool(args, timeout=timeout, nice=cfg["FFMPEG_NICE"])
     if done.returncode != 0:
         raise MediaProcessingError(_("This is not a video file we can read."), detail=_tail(done.stderr))
     return json.loads(done.stdout or b"{}")
-
 
 
 # --- probing -----------------------------------------------------------------------------------------------
 
 def probe(path: Path, *, timeout: float) -> MediaInfo:
     """Facts of the file at ``path`` (two ffprobe runs of at most ``timeout`` seconds each; demuxes only the
-    last :data:`TAIL_S` seconds, decodes nothing).
+    last :data:`TAIL_S` seconds, decodes nothing). The file is read under a name without extension, so only
+    its content counts, and only by the accepted demuxers (:mod:`contest.services.media_formats`).
 
-    Raises :class:`MediaRejected` when ffprobe cannot read the file, it has no real video stream (cover art
-    does not count) or no duration.
+    Raises :class:`MediaRejected` when the file is not in an accepted container (pictures, sound files,
+    playlists and lists of files are named as such), has no real video stream (cover art does not count),
+    its video codec is not accepted, it has more than ``MEDIA_MAX_STREAMS`` streams, its picture is larger
+    than ``MEDIA_MAX_PIXELS`` / ``MEDIA_MAX_SIDE``, or it has no duration.
     """
-    try:
-        data = _ffprobe(path, "-show_format", "-show_streams", timeout=timeout)
-    except MediaTimeout:
-        raise MediaRejected([_("Reading the file took longer than %(limit)s; it may be damaged.",
-                               limit=format_duration(timeout))]) from None
-    except MediaProcessingError as exc:
-        raise MediaRejected([str(exc)]) from None
-    streams = data.get("streams", [])
-    videos = [s for s in streams if s.get("codec_type") == "video"]
-    pictures = [(n, s) for n, s in enumerate(videos) if not s.get("disposition", {}).get("attached_pic")]
-    if not pictures:
-        if any(s.get("codec_type") == "audio" for s in streams):
-            raise MediaRejected([_("The file has no video stream (audio only).")])
-        raise MediaRejected([_("This is not a video file we can read.")])
-    ordinal, video = pictures[0]
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
-    fmt = data.get("format", {})
-    start = _number(fmt.get("start_time")) or 0.0
-    duration = _number(fmt.get("duration")) or _number(video.get("duration"))
-    readable_end = _readable_end(path, start=start, duration=duration or 0.0, timeout=timeout)
-    duration = duration or readable_end
-    if not duration:
-        raise MediaRejected([_("This is not a video file we can read.")])
+    with tempfile.TemporaryDirectory(prefix="contest-probe-") as folder:
+        anonymous = Path(folder) / "input"
+        anonymous.symlink_to(Path(path).absolute())
+        try:
+            data = _ffprobe(anonymous, "-show_format", "-show_streams", timeout=timeout)
+        except MediaTimeout:
+            raise MediaRejected([_("Reading the file took longer than %(limit)s; it may be damaged.",
+                                   limit=format_duration(timeout))]) from None
+        except MediaProcessingError as exc:
+            reason = media_formats.unreadable_reason(path, off_whitelist="not on whitelist" in exc.detail)
+            raise MediaRejected([reason]) from None
+    fmt, streams = data.get("format", {}), data.get("streams", [])
+    demuxer = media_formats.demuxer_of(fmt.get("format_name", ""))
+    if demuxer is None:  # cannot happen with -format_whitelist; kept so that no other demuxer ever runs later
+        raise MediaRejected([media_formats.unreadable_reason(path, off_whitelist=True)])
+    ordinal, video = _picture_stream(path, streams)
+    audios = [s for s in streams if s.get("codec_type") == "audio"]
+    audio_ordinal = next((n for n, s in enumerate(audios)
+                          if media_formats.audio_accepted(s.get("codec_name"))), None)
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
+        raise MediaRejected([_("This is not a video file we can read.")])
+    limits = media_formats.limit_problems(width=width, height=height, stream_count=len(streams),
+                                          config=current_app.config)
+    if limits:
+        raise MediaRejected(limits)
+    start = _number(fmt.get("start_time")) or 0.0
+    duration = _number(fmt.get("duration")) or _number(video.get("duration"))
+    readable_end, last_frame = _read_tail(path, demuxer=demuxer, video_index=video.get("index"), start=start,
+                                          duration=duration or 0.0, timeout=timeout)
+    duration = duration or readable_end
+    if not duration:
         raise MediaRejected([_("This is not a video file we can read.")])
     rotation, sar = _rotation(video), _ratio(video.get("sample_aspect_ratio")) or Fraction(1)
     display_w, display_h = round(width * sar), height
     if rotation % 180:
         display_w, display_h = display_h, display_w
+    pix_fmt = video.get("pix_fmt", "")
     return MediaInfo(
         container=fmt.get("format_name", ""), duration_s=round(duration, 3), width=width, height=height,
         rotation=rotation, display_width=display_w, display_height=display_h,
-        video_codec=video.get("codec_name", "unknown"), pix_fmt=video.get("pix_fmt", ""),
-        fps=_fps(video.get("avg_frame_rate")), audio_codec=audio.get("codec_name") if audio else None,
+        video_codec=video.get("codec_name", "unknown"), pix_fmt=pix_fmt,
+        fps=_fps(video.get("avg_frame_rate")),
+        audio_codec=audios[audio_ordinal]["codec_name"] if audio_ordinal is not None else None,
         nominal_rate=_ratio(video.get("r_frame_rate")), sar=sar, video_stream=ordinal,
         color_transfer=video.get("color_transfer"), color_primaries=video.get("color_primaries"),
-        start_s=start, readable_end_s=readable_end, bytes=Path(path).stat().st_size,
+        start_s=start, readable_end_s=readable_end, bytes=Path(path).stat().st_size, demuxer=demuxer,
+        full_range=pix_fmt.startswith("yuvj") or video.get("color_range") == "pc",
+        interlaced=video.get("field_order") in ("tt", "bb", "tb", "bt"),
+        audio_stream=audio_ordinal or 0,
+        ignored_audio=None if audio_ordinal is not None or not audios else audios[0].get("codec_name", "?"),
+        stream_count=len(streams), last_frame_s=last_frame,
+        has_attached_pic=any(s.get("disposition", {}).get("attached_pic") for s in streams),
     )
 
 
-def _readable_end(path: Path, *, start: float, duration: float, timeout: float) -> float | None:
-    """Seconds (from the file's start) where the last packet that can be read ends; packets are demuxed
-    from the keyframe before ``duration - TAIL_S``. 0.0 when nothing there can be read (the index points past
-    the end of the file); None when ffprobe cannot tell."""
+def _picture_stream(path: Path, streams: list[dict]) -> tuple[int, dict]:
+    """(ordinal among the video streams, ffprobe stream) of the picture: the first video stream that is not
+    cover art, preferring one in an accepted codec. Raises :class:`MediaRejected` when there is none or its
+    codec is not accepted."""
+    videos = [s for s in streams if s.get("codec_type") == "video"]
+    pictures = [(n, s) for n, s in enumerate(videos) if not s.get("disposition", {}).get("attached_pic")]
+    if not pictures:
+        if any(s.get("codec_type") == "audio" for s in streams):
+            raise MediaRejected([_("The file has no video stream (audio only).")])
+        raise MediaRejected([media_formats.unreadable_reason(path, off_whitelist=False)])
+    ordinal, video = next(((n, s) for n, s in pictures if s.get("codec_name") in media_formats.VIDEO_CODECS),
+                          pictures[0])
+    problem = media_formats.codec_problem(video.get("codec_name"))
+    if problem:
+        raise MediaRejected([problem])
+    return ordinal, video
+
+
+def _read_tail(path: Path, *, demuxer: str, video_index: int | None, start: float, duration: float,
+               timeout: float) -> tuple[float | None, float | None]:
+    """(readable end, last frame's display time): seconds (from the file's start) where the last packet that
+    can be read ends, and how long the last video frame is shown; packets are demuxed from the keyframe
+    before ``duration - TAIL_S``. The end is 0.0 when nothing there can be read (the index points past the
+    end of the file), None when ffprobe cannot tell; the last frame's time None when unknown."""
     seek = start + max(0.0, duration - TAIL_S)
     try:
         data = _ffprobe(path, "-read_intervals", f"{seek:.3f}%", "-show_entries",
-                        "packet=pts_time,dts_time,duration_time", timeout=timeout)
+                        "packet=stream_index,pts_time,dts_time,duration_time", timeout=timeout,
+                        demuxer=demuxer)
     except MediaProcessingError:
-        return None
-    ends = []
+        return None, None
+    ends, last = [], (None, None)
     for packet in data.get("packets", []):
         at = _number(packet.get("pts_time"))
         at = at if at is not None else _number(packet.get("dts_time"))
-        if at is not None:
-            ends.append(at + (_number(packet.get("duration_time")) or 0.0))
-    return round(max(ends) - start, 3) if ends else 0.0
+        if at is None:
+            continue
+        length = _number(packet.get("duration_time"))
+        ends.append(at + (length or 0.0))
+        if packet.get("stream_index") == video_index and (last[0] is None or at > last[0]):
+            last = (at, length if length and length > 0 else None)
+    return (round(max(ends) - start, 3) if ends else 0.0), last[1]
 
 
 def _number(text) -> float | None:
@@ -299,25 +415,20 @@ def _rotation(stream: dict) -> int:
 def inspect_upload(path: Path, *, contest: Contest, size_bytes: int) -> MediaInfo:
     """Probe an uploaded file and check it against the contest's rules; returns its facts.
 
-    Rules (fields of :class:`~contest.models.Contest`): readable video with a real video stream, complete
-    (its end can be read back), ``size_bytes <= max_file_bytes``, ``min_duration_s <= duration <=
-    max_duration_s`` (seconds, inclusive), ``orientation`` of the displayed picture (square is neither
-    portrait nor landscape). Cheap enough for the upload request: no decoding, each ffprobe run bounded by
-    ``PROBE_TIMEOUT``.
+    Rules: readable video with a real video stream, complete (its end can be read back), then the contest's
+    technical requirements (:func:`contest.services.media_rules.check`: container, codec, duration,
+    orientation, resolution, frame rate, sound, size). Cheap enough for the upload request: no decoding, each
+    ffprobe run bounded by ``PROBE_TIMEOUT``.
 
     Raises :class:`MediaRejected` with every failed rule at once.
     """
-    size_reasons = []
-    if size_bytes > contest.max_file_bytes:
-        size, limit = _sizes(size_bytes, contest.max_file_bytes)
-        size_reasons.append(_("The file is %(size)s; the limit is %(limit)s.", size=size, limit=limit))
     try:
         info = probe(path, timeout=current_app.config["PROBE_TIMEOUT"])
     except MediaRejected as exc:
-        raise MediaRejected(exc.reasons + size_reasons) from None
-    reasons = _completeness(info) + _duration_rules(info, contest) + _orientation_rules(info, contest)
-    if reasons or size_reasons:
-        raise MediaRejected(reasons + size_reasons)
+        raise MediaRejected(exc.reasons + media_rules.size_rule(contest, size_bytes)) from None
+    reasons = _completeness(info) + media_rules.check(info, contest, size_bytes)
+    if reasons:
+        raise MediaRejected(reasons)
     return info
 
 
@@ -328,30 +439,6 @@ def _completeness(info: MediaInfo) -> list[str]:
     return [_("The file is incomplete or damaged: only %(readable)s of its %(duration)s can be read. "
               "Please upload the complete file.",
               readable=format_duration(end), duration=format_duration(info.duration_s))]
-
-
-def _duration_rules(info: MediaInfo, contest: Contest) -> list[str]:
-    if info.duration_s > contest.max_duration_s:
-        return [_("The video lasts %(duration)s; the longest allowed is %(limit)s.",
-                  duration=format_duration(info.duration_s), limit=format_duration(contest.max_duration_s))]
-    if info.duration_s < contest.min_duration_s:
-        return [_("The video lasts %(duration)s; the shortest allowed is %(limit)s.",
-                  duration=format_duration(info.duration_s), limit=format_duration(contest.min_duration_s))]
-    return []
-
-
-def _orientation_rules(info: MediaInfo, contest: Contest) -> list[str]:
-    wanted = Orientation(contest.orientation)
-    if wanted == Orientation.ANY or info.shape == wanted:
-        return []
-    names = {Orientation.PORTRAIT: _("portrait"), Orientation.LANDSCAPE: _("landscape")}
-    shape = names.get(info.shape, _("square"))
-    size = {"width": info.display_width, "height": info.display_height, "shape": shape}
-    if wanted == Orientation.PORTRAIT:
-        return [_("The contest accepts only portrait videos (taller than wide); this one is shown "
-                  "%(width)s×%(height)s (%(shape)s).", **size)]
-    return [_("The contest accepts only landscape videos (wider than tall); this one is shown "
-              "%(width)s×%(height)s (%(shape)s).", **size)]
 
 
 def apply_facts(video: Video, info: MediaInfo) -> None:

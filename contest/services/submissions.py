@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from contest.extensions import db
 from contest.models import Category, Contest, Entry, EntryState, Role, User, Video, VideoState, utcnow
-from contest.services import media
+from contest.services import duplicates, media
 from contest.services.storage import FileTooLarge, StoredFile, get_storage, new_key
 
 TRANSITIONS: dict[EntryState, set[EntryState]] = {
@@ -243,10 +243,10 @@ def display_filename(name: str | None) -> str:
 
 
 def video_keys(video: Video | None) -> list[str]:
-    """Every storage key a video row owns (original, poster, rendition)."""
+    """Every storage key a video row owns (original, poster, rendition, preview)."""
     if video is None:
         return []
-    return [k for k in (video.original_key, video.poster_key, video.rendition_key) if k]
+    return [k for k in (video.original_key, video.poster_key, video.rendition_key, video.preview_key) if k]
 
 
 def require_can_upload(entry: Entry) -> None:
@@ -300,13 +300,18 @@ def attach_video_file(*, entry: Entry, path: Path, filename: str) -> Video:
 
 def _admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str) -> Video:
     """Probe the stored original ``key`` with :func:`contest.services.media.inspect_upload` against the
-    contest's rules and make it the entry's video.
+    contest's rules and make it the entry's video (:func:`replace_video`, probed facts filled).
 
-    On any rejection the stored file is deleted and nothing is written. On success the previous video row is
-    deleted (its files once the transaction commits) and a draft-again entry gets the new row (``state``
-    pending, probed facts filled).
+    A file already entered (same SHA-256: :func:`contest.services.duplicates.same_file_reason`) is refused
+    before it is probed. On any rejection the stored file is deleted, nothing is written and
+    :class:`SubmissionError` is raised.
     """
     storage = get_storage()
+    same_file = duplicates.same_file_reason(sha256=stored.sha256, entry_id=entry.id,
+                                            creator_id=entry.creator_id)
+    if same_file:
+        storage.delete(key)
+        raise SubmissionError(same_file)
     try:
         with storage.local_path(key) as path:
             info = media.inspect_upload(path, contest=entry.contest, size_bytes=stored.bytes)
@@ -316,13 +321,29 @@ def _admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str
     except BaseException:
         storage.delete(key)
         raise
+    return replace_video(entry=entry, key=key, size_bytes=stored.bytes, sha256=stored.sha256,
+                         filename=filename, info=info)
+
+
+def replace_video(*, entry: Entry, key: str, size_bytes: int, sha256: str | None, filename: str,
+                  info: media.MediaInfo | None = None) -> Video:
+    """Make the stored original ``key`` (``size_bytes`` bytes) the entry's new video, state pending; the one
+    path of every upload (form, tus, browser straight to S3) once its bytes are stored.
+
+    The previous video row is deleted (its files once the transaction commits; ``key`` is deleted instead if
+    the transaction does not commit) and a submitted entry goes back to draft. ``info``: facts probed from the
+    original, copied onto the row. ``sha256`` None marks an original not checked yet (it went straight from
+    the browser to the bucket): :func:`contest.services.media_jobs.process_video` hashes it and checks it
+    against the contest's rules before anything else. Checks no rule itself.
+    """
     _delete_after_commit(video_keys(entry.video), unless_committed=[key])
     if entry.video is not None:
         entry.video = None
         db.session.flush()
-    video = Video(original_name=display_filename(filename), original_key=key, bytes=stored.bytes,
-                  sha256=stored.sha256, state=VideoState.PENDING)
-    media.apply_facts(video, info)
+    video = Video(original_name=display_filename(filename), original_key=key, bytes=size_bytes,
+                  sha256=sha256, state=VideoState.PENDING)
+    if info is not None:
+        media.apply_facts(video, info)
     entry.video = video
     if entry.state == EntryState.SUBMITTED:
         _move(entry, EntryState.DRAFT)

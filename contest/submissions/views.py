@@ -1,4 +1,5 @@
-"""Creator pages (/my): my entries, new entry, entry page, edit, video upload, submit, withdraw, status."""
+"""Creator pages (/my): my entries, new entry, entry page, edit, video upload, submit, withdraw, the poster's
+moment, status."""
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,7 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.models import Contest, Entry, Role
-from contest.services import submissions, tasks
+from contest.services import submissions, tasks, video_actions
 from contest.services.contests import open_contests
 from contest.services.permissions import load_viewable_entry
 from contest.services.submissions import SubmissionError
@@ -122,13 +123,34 @@ def withdraw(entry_id: int):
                 _("Entry %(number)s has been withdrawn.", number=entry.number))
 
 
+@bp.route("/entries/<int:entry_id>/poster", methods=["POST"])
+def poster(entry_id: int):
+    """Take the poster from the moment the creator chose (form field ``seconds``); made by a task."""
+    entry = _my_entry(entry_id)
+    try:
+        seconds = video_actions.choose_poster_time(entry=entry, seconds=request.form.get("seconds", ""))
+    except SubmissionError as exc:
+        db.session.rollback()
+        for reason in exc.reasons:
+            flash(reason, "danger")
+    else:
+        db.session.commit()
+        tasks.enqueue("make_poster_at", entry.video.id, seconds)
+        flash(_("The poster will be taken from the frame at %(s)s seconds; it appears in a moment.",
+                s=f"{seconds:g}"), "success")
+    return redirect(url_for(".entry", entry_id=entry.id))
+
+
 @bp.route("/entries/<int:entry_id>/status")
 def status(entry_id: int):
-    """JSON polled by the entry page while the video is processed: the states and the re-rendered panel."""
+    """JSON polled by the entry page while the video is processed: the states, ``progress`` (whole percent
+    of the processing done, None without a video) and the re-rendered panel."""
     entry = _my_entry(entry_id)
+    video = entry.video
     return jsonify(
         entry_state=entry.state.value,
-        video_state=entry.video.state.value if entry.video else None,
+        video_state=video.state.value if video else None,
+        progress=round(video.progress * 100) if video else None,
         html=render_template("submissions/_status.html", entry=entry, action_form=ActionForm(),
                              window_open=not _window_errors(entry.contest)),
     )
@@ -156,7 +178,16 @@ def _window_errors(contest: Contest) -> list[str]:
 def _render_entry(entry: Entry, upload_form: UploadForm):
     return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
                            upload_form=upload_form, action_form=ActionForm(),
-                           window_errors=_window_errors(entry.contest))
+                           window_errors=_window_errors(entry.contest), upload=_upload_settings())
+
+
+def _upload_settings() -> dict:
+    """How the entry page's script uploads: ``mode`` "s3" (browser straight to the bucket, presigned
+    multipart) when STORAGE_BACKEND is "s3", else "tus" (resumable, /uploads/tus); ``chunk_bytes``: bytes
+    per tus PATCH."""
+    config = current_app.config
+    return {"mode": "s3" if config["STORAGE_BACKEND"] == "s3" else "tus",
+            "chunk_bytes": config["TUS_CHUNK_BYTES"]}
 
 
 def _read_upload_body(contest: Contest) -> None:

@@ -1,5 +1,6 @@
-/* Entry page: confirm before submit / withdraw, and refresh the status panel every 2 s while the video is
-   waiting or processing, so that its state, poster and player appear without reloading the page. */
+/* Entry page: confirm before submit / withdraw; refresh the status panel every 2 s while the video is waiting
+   or processing, so that its progress, state, poster and player appear without reloading the page; and keep
+   the poster form's slider and seconds field together, the slider showing that frame in the player. */
 (function () {
   'use strict';
   var POLL_MS = 2000;
@@ -8,6 +9,22 @@
   document.addEventListener('submit', function (event) {
     var message = event.target.dataset && event.target.dataset.confirm;
     if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  document.addEventListener('input', function (event) {
+    var form = event.target.closest && event.target.closest('[data-poster-form]');
+    if (!form) return;
+    var slider = form.querySelector('[data-poster-slider]');
+    var seconds = form.querySelector('[data-poster-seconds]');
+    var value = parseFloat(event.target.value);
+    if (isNaN(value)) return;
+    if (event.target === slider) seconds.value = value.toFixed(1);
+    else slider.value = value;
+    var player = panel() && panel().querySelector('video');
+    if (player && player.readyState > 0) {
+      player.pause();
+      player.currentTime = Math.min(value, player.duration || value);
+    }
   });
 
   function panel() { return document.getElementById('entry-status'); }

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from contest.extensions import db
 from contest.models import Video, VideoState
-from contest.services import media, renditions, tasks
+from contest.services import fingerprint, media, media_jobs, renditions, submissions, tasks, video_actions
 from contest.services.media_jobs import process_video, recover_unfinished
 from contest.services.storage import get_storage, new_key
-from tests.conftest import media as sample
+from tests.conftest import media as sample, stored_copy, stored_keys
 from tests.services.test_media import ffmpeg, ffprobe, live_group_members, synth
 
 pytestmark = pytest.mark.slow
@@ -51,23 +51,14 @@ def process(video: Video) -> Video:
     return db.session.get(Video, video.id)
 
 
-def stored_path(app, key: str) -> Path:
-    return Path(app.config["UPLOAD_ROOT"]) / key
-
-
-def stored_files(app) -> list[str]:
-    root = Path(app.config["UPLOAD_ROOT"])
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".tmp" not in p.parts)
-
-
 def rendition(app, video: Video) -> tuple[dict, dict | None]:
     """(video stream, audio stream or None) of a ready video's rendition, after checking what every rendition
     must be: ready row, files on disk, H.264 High yuv420p, even size, no rotation, faststart, matching row."""
     assert video.state == VideoState.READY, video.error
     assert video.error is None and video.processed_at is not None
-    path = stored_path(app, video.rendition_key)
+    path = stored_copy(app, video.rendition_key)
     assert path.stat().st_size == video.rendition_bytes > 0
-    assert stored_path(app, video.poster_key).read_bytes()[:2] == b"\xff\xd8"  # JPEG
+    assert stored_copy(app, video.poster_key).read_bytes()[:2] == b"\xff\xd8"  # JPEG
     assert renditions.is_faststart(path) and "moof" not in renditions.top_level_boxes(path)
     streams = ffprobe(path)["streams"]
     [picture] = [s for s in streams if s["codec_type"] == "video"]
@@ -85,12 +76,12 @@ def rendition(app, video: Video) -> tuple[dict, dict | None]:
 
 
 def poster_size(app, video: Video) -> tuple[int, int]:
-    stream = ffprobe(stored_path(app, video.poster_key))["streams"][0]
+    stream = ffprobe(stored_copy(app, video.poster_key))["streams"][0]
     return stream["width"], stream["height"]
 
 
 def duration(app, video: Video) -> float:
-    return float(ffprobe(stored_path(app, video.rendition_key))["format"]["duration"])
+    return float(ffprobe(stored_copy(app, video.rendition_key))["format"]["duration"])
 
 
 # --- real-world files ---------------------------------------------------------------------------------------
@@ -102,7 +93,7 @@ def test_plain_clip_gets_poster_and_rendition(app, make_video):
     assert audio is not None
     assert duration(app, video) == pytest.approx(5.312, abs=0.1)
     assert poster_size(app, video) == (1280, 720)
-    assert video.attempts == 1 and stored_path(app, video.original_key).exists()
+    assert video.attempts == 1 and video.original_key in stored_keys(app)
 
 
 @pytest.mark.parametrize("app_overrides", [{**FAST, "RENDITION_SHORT_SIDE": 1080}])
@@ -145,7 +136,7 @@ def test_other_kinds_become_progressive_h264_mp4(app, make_video, name, size, ha
 def test_alpha_clip_poster_is_not_blank(app, make_video):
     video = process(make_video(sample("webm_vp9_alpha_1440x1080_noaudio.webm")))
     out = subprocess.run(["ffprobe", "-v", "error", "-f", "lavfi", "-i",
-                          f"movie={stored_path(app, video.poster_key)},signalstats", "-show_entries",
+                          f"movie={stored_copy(app, video.poster_key)},signalstats", "-show_entries",
                           "frame_tags=lavfi.signalstats.YMAX", "-of", "csv=p=0"],
                          check=True, capture_output=True, text=True).stdout
     assert int(out.strip()) > 128  # white text on the flattened background
@@ -154,7 +145,8 @@ def test_alpha_clip_poster_is_not_blank(app, make_video):
 def test_mpegts_60fps_stays_60fps(app, make_video):
     video = process(make_video(sample("mpegts_h264_720p60_aac.ts")))
     picture, audio = rendition(app, video)
-    assert picture["avg_frame_rate"] == "60/1" and audio is not None
+    # the source's 90 kHz timestamps are kept (no conversion to a constant rate under the cap)
+    assert float(Fraction(picture["avg_frame_rate"])) == pytest.approx(60, abs=0.01) and audio is not None
     assert duration(app, video) == pytest.approx(10.02, abs=0.2)
 
 
@@ -172,18 +164,19 @@ def test_variable_frame_rate_keeps_its_duration(app, make_video):
     assert Fraction(picture["avg_frame_rate"]) <= 60
 
 
-def test_corrupt_file_fails_readably_and_leaves_no_files(app, make_video):
+def test_corrupt_file_fails_readably_and_keeps_only_its_original(app, make_video):
     video = process(make_video(sample("corrupt_partial_annexb_h264.mp4")))
     assert video.state == VideoState.FAILED
     assert video.error.startswith("Only 0.5") and "of the video's 35.2 s could be converted" in video.error
-    assert (video.poster_key, video.rendition_key) == (None, None)
-    assert stored_files(app) == []
+    assert video.error_detail.startswith("MediaProcessingError: Only 0.5")
+    assert (video.poster_key, video.rendition_key, video.preview_key) == (None, None, None)
+    assert stored_keys(app) == [video.original_key]  # a processing failure keeps it: organizers may re-run
 
 
 def test_unreadable_original_fails_and_is_deleted(app, make_video):
     video = process(make_video(sample("fake_text_renamed.webm")))
     assert (video.state, video.error) == (VideoState.FAILED, "This is not a video file we can read.")
-    assert stored_files(app) == []
+    assert stored_keys(app) == []
 
 
 # --- synthetic clips ----------------------------------------------------------------------------------------
@@ -245,14 +238,14 @@ def test_running_twice_leaves_one_poster_and_one_rendition(app, make_video):
     video = process(video)
     rendition(app, video)
     assert video.attempts == 2 and video.poster_key not in first and video.rendition_key not in first
-    files = stored_files(app)
-    assert sorted(f.split("/")[0] for f in files) == ["originals", "posters", "renditions"]
+    files = stored_keys(app)
+    assert sorted(f.split("/")[0] for f in files) == ["originals", "posters", "previews", "renditions"]
 
 
 def test_missing_row_is_ignored(app):
     process_video(12345)  # a job for a deleted video: no error, nothing created
     assert db.session.scalar(select(func.count(Video.id))) == 0
-    assert stored_files(app) == []
+    assert stored_keys(app) == []
 
 
 def test_too_many_interrupted_attempts_fail_the_video(app, make_video):
@@ -279,6 +272,154 @@ def test_timeout_kills_ffmpeg_and_fails_the_video(app, make_video, tmp_path, mon
     video = process(make_video(src))
     assert video.state == VideoState.FAILED
     assert video.error == "Processing took longer than the limit of 3 s and was stopped."
-    assert stored_files(app) == []
+    assert video.error_detail.startswith("MediaTimeout: Processing took longer")
+    assert "placebo" in video.error_detail  # the command line that was stopped
+    assert stored_keys(app) == [video.original_key]
     assert started and all(p.returncode is not None and live_group_members(p.pid) == [] for p in started)
     assert any(json.dumps(p.args).count("placebo") for p in started)
+
+
+# --- progress, preview, technical detail, running again, the poster's moment -------------------------------
+
+def grey_hash(path: Path, *, at_s: float | None = None) -> int:
+    """pHash of one picture: a JPEG, or the frame of a video shown at ``at_s`` seconds."""
+    seek = ["-ss", str(at_s)] if at_s is not None else []
+    out = subprocess.run(["ffmpeg", "-v", "error", *seek, "-i", str(path), "-frames:v", "1", "-vf",
+                          "scale=32:32:flags=area,format=gray", "-f", "rawvideo", "pipe:1"],
+                         check=True, capture_output=True, timeout=60).stdout
+    return fingerprint.phash(out)
+
+
+def test_progress_is_written_while_ffmpeg_runs_and_other_connections_see_it(app, make_video, monkeypatch):
+    seen: list[tuple[float, float]] = []
+    store = media_jobs.store_progress
+
+    def recording(video_id: int, value: float) -> None:
+        store(video_id, value)
+        with db.engine.connect() as other:  # as the web process polling the row would read it
+            seen.append((value, other.scalar(select(Video.progress).where(Video.id == video_id))))
+
+    monkeypatch.setattr(media_jobs, "PROGRESS_INTERVAL_S", 0)
+    monkeypatch.setattr(media_jobs, "store_progress", recording)
+    video = process(make_video(sample("mpegts_h264_720p60_aac.ts")))
+    rendition(app, video)
+    values = [value for value, _ in seen]
+    assert len(values) >= 4 and values == sorted(values) and 0 < values[0] <= media_jobs.PREVIEW_DONE
+    assert values[-1] <= media_jobs.PREVIEW_DONE and any(v > media_jobs.RENDITION_DONE for v in values)
+    assert all(stored == pytest.approx(value, abs=1e-3) for value, stored in seen)
+    assert video.progress == 1.0
+
+
+@pytest.mark.parametrize("app_overrides", [{**FAST, "PREVIEW_MAX_BYTES": 400_000}])
+def test_preview_is_made_under_the_cap_and_goes_with_the_video(app, make_video):
+    video = process(make_video(sample("hevc_hev1_fullrange_1080p30_aac.mp4")))
+    rendition(app, video)
+    path = stored_copy(app, video.preview_key)
+    assert path.stat().st_size == video.preview_bytes <= 400_000
+    assert renditions.is_faststart(path)
+    info = ffprobe(path)
+    [picture] = [s for s in info["streams"] if s["codec_type"] == "video"]
+    assert (picture["codec_name"], picture["pix_fmt"]) == ("h264", "yuv420p")
+    assert min(picture["width"], picture["height"]) <= app.config["PREVIEW_SHORT_SIDE"]
+    assert float(info["format"]["duration"]) == pytest.approx(10.0, abs=0.2)
+    old = submissions.video_keys(video)
+    with open(sample("plain_h264_aac_1280x720_25fps.mp4"), "rb") as stream:
+        stored = get_storage().save(new_key("originals"), stream)
+    submissions.replace_video(entry=video.entry, key=stored.key, size_bytes=stored.bytes,
+                              sha256=stored.sha256, filename="new.mp4")
+    db.session.commit()
+    assert video.preview_key in old and stored_keys(app) == [stored.key]
+
+
+def test_a_preview_that_cannot_be_made_leaves_the_video_ready_with_the_detail(app, make_video, monkeypatch):
+    def broken(src, dst, info, *, on_progress=None):
+        raise media.MediaProcessingError("preview broke", detail="x264 [error]: boom")
+
+    monkeypatch.setattr(renditions, "make_preview", broken)
+    video = process(make_video(sample("webm_vp9_opus_320x180.webm")))
+    rendition(app, video)
+    assert (video.preview_key, video.preview_bytes) == (None, None)
+    assert video.error_detail == "preview: MediaProcessingError: preview broke\nx264 [error]: boom"
+    assert len(video.fingerprint) == 256  # taken from the rendition instead
+
+
+def test_a_processing_failure_keeps_the_original_and_an_organizer_can_run_it_again(app, make_video,
+                                                                                   monkeypatch):
+    transcode, failures = renditions.transcode, []
+
+    def failing_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise media.MediaProcessingError("The video could not be converted; the file may be damaged.",
+                                             detail="[h264 @ 0x1] decode_slice_header error")
+        return transcode(*args, **kwargs)
+
+    monkeypatch.setattr(renditions, "transcode", failing_once)
+    video = process(make_video(sample("webm_vp9_opus_320x180.webm")))
+    assert (video.state, video.error) == (VideoState.FAILED,
+                                          "The video could not be converted; the file may be damaged.")
+    assert video.error_detail == ("MediaProcessingError: The video could not be converted; the file may be "
+                                  "damaged.\n[h264 @ 0x1] decode_slice_header error")
+    assert stored_keys(app) == [video.original_key] and video_actions.can_rerun(video)
+
+    video_actions.rerun_processing(video=video)
+    db.session.commit()
+    assert (video.state, video.attempts, video.error, video.error_detail, video.progress) == (
+        VideoState.PENDING, 0, None, None, 0.0)
+    video = process(video)
+    rendition(app, video)
+    assert video.attempts == 1 and video.error_detail is None and video.progress == 1.0
+
+
+def test_running_a_ready_video_again_replaces_its_files(app, make_video):
+    video = process(make_video(sample("fragmented_h264_aac5.1.mp4")))
+    old = {video.poster_key, video.rendition_key, video.preview_key}
+    video_actions.rerun_processing(video=video)
+    db.session.commit()
+    video = process(video)
+    rendition(app, video)
+    new = {video.poster_key, video.rendition_key, video.preview_key}
+    assert not old & new and stored_keys(app) == sorted([video.original_key, *new])
+
+
+def test_running_again_is_refused_while_waiting_or_once_the_original_is_gone(app, make_video):
+    waiting = make_video(sample("webm_vp9_opus_320x180.webm"))
+    with pytest.raises(video_actions.VideoActionError):
+        video_actions.rerun_processing(video=waiting)
+    refused = process(make_video(sample("fake_text_renamed.webm")))  # a refusal deletes the original
+    assert not video_actions.can_rerun(refused)
+    with pytest.raises(video_actions.VideoActionError, match="不再保存"):
+        video_actions.rerun_processing(video=refused)
+    assert refused.state == VideoState.FAILED
+
+
+def test_poster_is_taken_from_the_chosen_moment_and_replaces_the_old_one(app, make_video):
+    video = process(make_video(sample("plain_h264_aac_1280x720_25fps.mp4")))
+    old = video.poster_key
+    seconds = video_actions.choose_poster_time(entry=video.entry, seconds="4.5")
+    db.session.commit()
+    tasks.enqueue("make_poster_at", video.id, seconds)
+    db.session.expire_all()
+    video = db.session.get(Video, video.id)
+    assert (seconds, video.poster_time_s) == (4.5, 4.5) and video.poster_key != old
+    assert old not in stored_keys(app) and video.poster_key in stored_keys(app)
+    poster, movie = stored_copy(app, video.poster_key), stored_copy(app, video.rendition_key)
+    assert poster.read_bytes()[:2] == b"\xff\xd8"
+    there, elsewhere = grey_hash(movie, at_s=4.5), grey_hash(movie, at_s=1.0)
+    assert (grey_hash(poster) ^ there).bit_count() <= 6 < (grey_hash(poster) ^ elsewhere).bit_count()
+
+    video_actions.rerun_processing(video=video)  # a new run keeps the creator's moment
+    db.session.commit()
+    video = process(video)
+    assert video.poster_time_s == 4.5
+    assert (grey_hash(stored_copy(app, video.poster_key)) ^ there).bit_count() <= 6
+
+
+@pytest.mark.parametrize("seconds", ["-1", "5.4", "abc", "nan", "inf", ""])
+def test_poster_moment_outside_the_video_is_refused(app, make_video, seconds):
+    video = make_video(sample("plain_h264_aac_1280x720_25fps.mp4"), state=VideoState.READY,
+                       rendition_key="renditions/x.mp4", duration_s=5.312)
+    with pytest.raises(submissions.SubmissionError) as refused:
+        video_actions.choose_poster_time(entry=video.entry, seconds=seconds)
+    assert refused.value.reasons == ["请选择 0 到 5.3 秒之间的时刻。"]
+    assert video.poster_time_s is None

@@ -8,6 +8,7 @@ from contest.models import (
     Assignment, Contest, CriterionScore, EntryState, Review, ReviewState, Role, User,
 )
 from contest.organizer.forms import local_to_utc
+from contest.services.progress import forget_progress
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +59,8 @@ ORGANIZER_URLS = [
     ("GET", "/organizer/"), ("GET", "/organizer/judges"), ("GET", "/organizer/judges/new"),
     ("POST", "/organizer/judges/new"), ("GET", "/organizer/contests/new"),
     ("POST", "/organizer/contests/new"),
-    ("GET", "/organizer/contests/{c}"), ("GET", "/organizer/contests/{c}/edit"),
+    ("GET", "/organizer/contests/{c}"), ("GET", "/organizer/contests/{c}/progress"),
+    ("GET", "/organizer/contests/{c}/edit"),
     ("POST", "/organizer/contests/{c}/edit"), ("GET", "/organizer/contests/{c}/assignments"),
     ("POST", "/organizer/contests/{c}/assignments"), ("POST", "/organizer/assignments/{a}/remove"),
     ("GET", "/organizer/entries/{e}"), ("POST", "/organizer/entries/{e}/disqualify"),
@@ -213,12 +215,58 @@ def test_dashboard_shows_progress_and_review_counts(client, db, organizer, make_
                         Assignment(entry=entry, judge=second, review=Review(state=ReviewState.DRAFT))])
     db.session.commit()
     html = page(client.get(f"/organizer/contests/{contest.id}"))
-    assert "1 of 2 reviews submitted" in html and "50.0%" in html
+    assert "1 of 2 reviews submitted" in html and "50.0%" in html and "1 drafts saved" in html
     assert "1 / 2" in html and "小明" in html and entry.number in html
-    assert "张评委" in html and "赵评委" in html
+    assert f'href="/organizer/contests/{contest.id}/progress">Progress of each judge (2 judges)' in html
+    assert "张评委" not in html  # the table per judge has its own page
+
+    html = page(client.get(f"/organizer/contests/{contest.id}/progress"))
+    assert "1 of 2 reviews submitted" in html
+    rows = [row.split("</tr>")[0] for row in html.split('<tr class="judge-progress">')[1:]]
+    assert len(rows) == 2 and "张评委" in rows[0] and "赵评委" in rows[1]
+    assert [cell.split("<")[0] for cell in rows[0].split('<td class="text-end">')[1:]] == ["1", "1", "0", "0"]
+    assert [cell.split("<")[0] for cell in rows[1].split('<td class="text-end">')[1:]] == ["1", "0", "1", "0"]
 
 
-def test_dashboard_queries_do_not_grow_with_entries(client, db, organizer, make_contest, make_user,
+def test_progress_per_judge_is_paged(client, db, app, organizer, make_contest, make_user, make_entry):
+    app.config["PAGE_SIZE"] = 2
+    contest = make_contest()
+    entry = make_entry(contest=contest, creator=make_user(), state=EntryState.SUBMITTED)
+    db.session.add_all([Assignment(entry=entry, judge=make_user(Role.JUDGE, display_name=f"评委{i}"))
+                        for i in range(5)])
+    db.session.commit()
+    first = page(client.get(f"/organizer/contests/{contest.id}/progress"))
+    last = page(client.get(f"/organizer/contests/{contest.id}/progress?page=3"))
+    assert first.count('class="judge-progress"') == 2 and "1–2 of 5" in first and "评委0" in first
+    assert last.count('class="judge-progress"') == 1 and "5–5 of 5" in last and "评委4" in last
+    assert f"/organizer/contests/{contest.id}/progress?page=2" in last
+
+
+def test_progress_numbers_are_kept_briefly_and_dropped_by_writes_here(client, db, app, organizer,
+                                                                      make_contest, make_user, make_entry):
+    contest = make_contest()
+    entries = [make_entry(contest=contest, creator=make_user(), state=EntryState.SUBMITTED) for _ in range(2)]
+    judge = make_user(Role.JUDGE)
+    db.session.add(Assignment(entry=entries[0], judge=judge, review=Review(state=ReviewState.SUBMITTED)))
+    db.session.commit()
+    url = f"/organizer/contests/{contest.id}"
+    assert "1 of 1 reviews submitted" in page(client.get(url))
+
+    # a change made elsewhere (another process) shows once the kept numbers are older than PROGRESS_CACHE_S
+    db.session.add(Assignment(entry=entries[1], judge=judge))
+    db.session.commit()
+    assert "1 of 1 reviews submitted" in page(client.get(url))
+    app.config["PROGRESS_CACHE_S"] = 0
+    assert "1 of 2 reviews submitted" in page(client.get(url))
+
+    # writes through this process drop them at once
+    app.config["PROGRESS_CACHE_S"] = 3600
+    assert "1 of 2 reviews submitted" in page(client.get(url))
+    client.post(f"/organizer/entries/{entries[1].id}/disqualify")
+    assert "1 of 1 reviews submitted" in page(client.get(url))
+
+
+def test_dashboard_queries_do_not_grow_with_entries(client, db, app, organizer, make_contest, make_user,
                                                     make_entry):
     contest = make_contest()
     judge, creator = make_user(Role.JUDGE), make_user()
@@ -227,11 +275,13 @@ def test_dashboard_queries_do_not_grow_with_entries(client, db, organizer, make_
         for _ in range(n):
             entry = make_entry(contest=contest, creator=creator, state=EntryState.SUBMITTED)
             db.session.add(Assignment(entry=entry, judge=judge))
+        contest.entry_seq += n  # as submissions.create_entry does
         db.session.commit()
 
     def count_queries():
         statements = []
         listener = lambda *args: statements.append(args[2])  # noqa: E731
+        db.session.expire_all()  # as in a new request's session
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert client.get(f"/organizer/contests/{contest.id}").status_code == 200
@@ -240,9 +290,13 @@ def test_dashboard_queries_do_not_grow_with_entries(client, db, organizer, make_
         return len(statements)
 
     add_entries(2)
-    few = count_queries()
+    forget_progress(contest.id)
+    counting = count_queries()
+    kept = count_queries()
     add_entries(8)
-    assert count_queries() == few
+    forget_progress(contest.id)
+    assert count_queries() == counting
+    assert count_queries() == kept == counting - 3  # progress numbers (2 queries) and entry count kept
 
 
 def test_entry_page_shows_scores_per_judge_and_removes_assignments(client, db, organizer, make_contest,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from contest.models import Entry, EntryState, Role, Video, VideoState, utcnow
 from contest.services.storage import get_storage
-from tests.conftest import media
+from tests.conftest import fetch_media, media, stored_keys
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 JSON = {"Accept": "application/json"}
@@ -54,10 +54,6 @@ def upload(client, entry, path: Path, filename: str | None = None, **kwargs):
     with open(path, "rb") as stream:
         return client.post(f"/my/entries/{entry.id}/video", data={"video": (stream, filename or path.name)},
                            content_type="multipart/form-data", **kwargs)
-
-
-def stored_files(app) -> list[Path]:
-    return [p for p in Path(app.config["UPLOAD_ROOT"]).rglob("*") if p.is_file()]
 
 
 def count(db, model) -> int:
@@ -168,12 +164,11 @@ def test_uploaded_video_is_processed_served_and_submitted(app, client, db, entry
     page = text(client.get(response.location))
     assert f'src="/watch/{entry.id}/video"' in page and "我的家乡 终版.mp4" in page
 
-    served = client.get(f"/watch/{entry.id}/video")
+    served = fetch_media(client, f"/watch/{entry.id}/video")
     with get_storage().local_path(video.rendition_key) as path:
-        assert (served.status_code, served.mimetype) == (200, "video/mp4")
-        assert served.data == path.read_bytes()
-    poster = client.get(f"/watch/{entry.id}/poster")
-    assert poster.status_code == 200 and poster.mimetype == "image/jpeg" and poster.data[:2] == b"\xff\xd8"
+        assert (served.status, served.mimetype, served.data) == (200, "video/mp4", path.read_bytes())
+    poster = fetch_media(client, f"/watch/{entry.id}/poster")
+    assert (poster.status, poster.mimetype, poster.data[:2]) == (200, "image/jpeg", b"\xff\xd8")
 
     response = client.post(f"/my/entries/{entry.id}/submit", follow_redirects=True)
     assert f"Entry {entry.number} has been submitted." in text(response)
@@ -191,13 +186,13 @@ def test_upload_script_gets_json_and_a_replaced_video_loses_its_files(app, clien
     first = upload(client, entry, media(PLAIN), headers=JSON)
     assert first.status_code == 200 and first.get_json() == {"redirect": f"/my/entries/{entry.id}"}
     old_keys = [k for k in db.session.execute(
-        select(Video.original_key, Video.poster_key, Video.rendition_key)).one()]
+        select(Video.original_key, Video.poster_key, Video.rendition_key, Video.preview_key)).one()]
     assert all(get_storage().exists(k) for k in old_keys)
     assert upload(client, entry, media(PLAIN), filename="second.mp4").status_code == 302
     video = db.session.scalar(select(Video))
     assert video.original_name == "second.mp4" and count(db, Video) == 1
     assert not any(get_storage().exists(k) for k in old_keys)
-    assert len(stored_files(app)) == 3  # the new original, poster and rendition
+    assert len(stored_keys(app)) == 4  # the new original, poster, rendition and preview
 
 
 def write_text_file(tmp_path, truncated_video):
@@ -224,11 +219,11 @@ def test_bad_upload_is_refused_with_a_clear_message_and_nothing_stored(app, clie
     response = upload(client, entry, make_file(tmp_path, truncated_video))
     assert response.status_code == 200 and message in text(response)
     assert 'class="form-control is-invalid"' in text(response)
-    assert stored_files(app) == [] and count(db, Video) == 0
+    assert stored_keys(app) == [] and count(db, Video) == 0
 
     reply = upload(client, entry, make_file(tmp_path, truncated_video), headers=JSON)
     assert reply.status_code == 422 and any(message in e for e in reply.get_json()["errors"])
-    assert stored_files(app) == [] and count(db, Video) == 0
+    assert stored_keys(app) == [] and count(db, Video) == 0
 
 
 def test_upload_over_the_size_limit_gets_413_naming_the_limit(app, client, db, make_contest, make_entry,
@@ -237,7 +232,7 @@ def test_upload_over_the_size_limit_gets_413_naming_the_limit(app, client, db, m
     response = upload(client, entry, media(PLAIN))
     assert response.status_code == 413
     assert "This contest accepts video files up to 0.1 MB." in text(response)
-    assert stored_files(app) == [] and count(db, Video) == 0
+    assert stored_keys(app) == [] and count(db, Video) == 0
 
 
 def test_file_just_over_the_limit_is_refused_by_the_storage_count(app, client, db, make_contest, make_entry,
@@ -247,7 +242,7 @@ def test_file_just_over_the_limit_is_refused_by_the_storage_count(app, client, d
     response = upload(client, entry, media(PLAIN))
     assert response.status_code == 200
     assert "The file is larger than 1 MB, the limit of this contest." in text(response)
-    assert stored_files(app) == [] and count(db, Video) == 0
+    assert stored_keys(app) == [] and count(db, Video) == 0
 
 
 def test_upload_without_a_file_asks_for_one(client, db, entry):
@@ -261,7 +256,7 @@ def test_upload_after_closing_is_refused(app, client, db, make_contest, make_ent
     reply = upload(client, entry, media(PLAIN), headers=JSON)
     assert reply.status_code == 422 and reply.get_json()["errors"][0].startswith("Submissions closed at ")
     assert "Submissions closed at" in text(upload(client, entry, media(PLAIN)))
-    assert stored_files(app) == [] and count(db, Video) == 0
+    assert stored_keys(app) == [] and count(db, Video) == 0
 
 
 @pytest.mark.parametrize("app_overrides", [{"WTF_CSRF_ENABLED": True}])
