@@ -248,8 +248,17 @@ def test_a_tool_dies_with_a_process_killed_outright(tmp_path):
     assert live_group_members(tool_pid) == []
 
 
-def live_group_members(pgid: int) -> list[int]:
-    """Pids of running (not zombie) processes in process group ``pgid``, from /proc."""
+def live_group_members(pgid: int, settle_s: float = 2.0) -> list[int]:
+    """Pids of running (not zombie) processes in process group ``pgid``, from /proc, once they are gone or
+    ``settle_s`` seconds have passed: a SIGKILLed process that another parent (init) will reap may show as
+    running for a moment after the signal."""
+    deadline = time.monotonic() + settle_s
+    while (members := _group_members(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return members
+
+
+def _group_members(pgid: int) -> list[int]:
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
