@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -185,15 +186,23 @@ def run_tool(args: list[str], *, timeout: float, nice: int = 0) -> subprocess.Co
     when the calling process dies (see :func:`_child_setup`).
     """
     proc = _start(args, nice=nice, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with _killed_on_failure(proc, args, timeout):
         out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+@contextmanager
+def _killed_on_failure(proc: subprocess.Popen, args: list[str], timeout: float) -> Iterator[None]:
+    """Kill ``proc``'s whole process group if the block fails; a ``TimeoutExpired`` becomes
+    :class:`MediaTimeout`, anything else propagates unchanged."""
+    try:
+        yield
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         raise _timed_out(args, timeout) from None
     except BaseException:
         _kill_group(proc)
         raise
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
 def run_tool_streaming(args: list[str], *, timeout: float, on_line: Callable[[str], None],
@@ -208,7 +217,7 @@ def run_tool_streaming(args: list[str], *, timeout: float, on_line: Callable[[st
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile() as err_file:
         proc = _start(args, nice=nice, stdout=subprocess.PIPE, stderr=err_file)
-        try:
+        with _killed_on_failure(proc, args, timeout):
             with selectors.DefaultSelector() as selector:
                 selector.register(proc.stdout, selectors.EVENT_READ)
                 pending = b""
@@ -225,12 +234,6 @@ def run_tool_streaming(args: list[str], *, timeout: float, on_line: Callable[[st
                     for line in lines:
                         on_line(line.decode("utf-8", "replace").strip())
             proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise _timed_out(args, timeout) from None
-        except BaseException:
-            _kill_group(proc)
-            raise
         proc.stdout.close()
         size = err_file.seek(0, os.SEEK_END)
         err_file.seek(max(0, size - 65536))

@@ -127,18 +127,16 @@ def withdraw(entry_id: int):
 def poster(entry_id: int):
     """Take the poster from the moment the creator chose (form field ``seconds``); made by a task."""
     entry = _my_entry(entry_id)
-    try:
-        seconds = video_actions.choose_poster_time(entry=entry, seconds=request.form.get("seconds", ""))
-    except SubmissionError as exc:
-        db.session.rollback()
-        for reason in exc.reasons:
-            flash(reason, "danger")
-    else:
-        db.session.commit()
+
+    def choose(*, entry: Entry) -> float:
+        return video_actions.choose_poster_time(entry=entry, seconds=request.form.get("seconds", ""))
+
+    def queued(seconds: float) -> str:
         tasks.enqueue("make_poster_at", entry.video.id, seconds)
-        flash(_("The poster will be taken from the frame at %(s)s seconds; it appears in a moment.",
-                s=f"{seconds:g}"), "success")
-    return redirect(url_for(".entry", entry_id=entry.id))
+        return _("The poster will be taken from the frame at %(s)s seconds; it appears in a moment.",
+                 s=f"{seconds:g}")
+
+    return _act(entry, choose, queued)
 
 
 @bp.route("/entries/<int:entry_id>/status")
@@ -202,17 +200,19 @@ def _read_upload_body(contest: Contest) -> None:
         csrf.protect()
 
 
-def _act(entry: Entry, action, success: str):
-    """Run a state action (submit / withdraw) from a button, flash the outcome, back to the entry page."""
+def _act(entry: Entry, action, success):
+    """Run an action from a button (submit, withdraw, poster moment): ``action(entry=entry)``, commit, flash
+    ``success`` — a message, or a function of the action's result called after the commit that returns it —
+    or flash the :class:`SubmissionError` reasons; back to the entry page either way."""
     try:
-        action(entry=entry)
+        result = action(entry=entry)
     except SubmissionError as exc:
         db.session.rollback()
         for reason in exc.reasons:
             flash(reason, "danger")
     else:
         db.session.commit()
-        flash(success, "success")
+        flash(success(result) if callable(success) else success, "success")
     return redirect(url_for(".entry", entry_id=entry.id))
 
 
