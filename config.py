@@ -63,7 +63,7 @@ class Config:
     #: Queue the web app publishes to and workers consume.
     CELERY_QUEUE = "contest"
     #: Soft / hard time limit of one task in seconds; None: derived from FFMPEG_TIMEOUT and PROBE_TIMEOUT plus
-    #: CELERY_TIME_LIMIT_MARGIN (see contest.services.tasks.time_limits).
+    #: CELERY_TIME_LIMIT_MARGIN (see contest.infra.tasks.time_limits).
     CELERY_SOFT_TIME_LIMIT = None
     CELERY_TIME_LIMIT = None
     CELERY_TIME_LIMIT_MARGIN = 120
@@ -124,7 +124,7 @@ class Config:
     PAGE_SIZE = 50
     #: Seconds each web process keeps a contest's judging-progress numbers (dashboard, assignment and
     #: per-judge progress pages; see contest/services/progress.py) and, at most, its entry count (kept until
-    #: an entry is added; contest.services.contests.entry_total); 0 counts them on every request.
+    #: an entry is added; contest.services.contests.setup.entry_total); 0 counts them on every request.
     PROGRESS_CACHE_S = 30
 
 

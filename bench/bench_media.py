@@ -14,7 +14,7 @@ settings (``development``; ``CONTEST_*`` variables would change them, so they ar
 
 * rendition: ``renditions.transcode(clip, out, info, on_progress=...)`` in an app context (``info`` probed
   once beforehand) against the raw command. Its argument list is the one the wrapper executes: captured by
-  calling ``transcode`` once with ``media._start`` (where every tool is spawned) replaced by a recorder that
+  calling ``transcode`` once with ``tools.start`` (where every tool is spawned) replaced by a recorder that
   stops there; run with ``subprocess.run(args, capture_output=True)`` at the same niceness (``os.nice`` in the
   child, as the wrapper does: ``FFMPEG_NICE``); the threads are in the arguments. Each timed wrapper run is
   recorded too and must have executed exactly that list.
@@ -59,24 +59,24 @@ class _Captured(Exception):
 
 
 class Recorder:
-    """Replaces ``contest.services.media._start`` (where every ffprobe/ffmpeg is spawned) inside a ``with``
+    """Replaces ``contest.services.media.tools.start`` (where every ffprobe/ffmpeg is spawned) inside a ``with``
     block: records each start in ``calls`` as ``(args, nice, {symlink: target})`` and the seconds from the
     spawn to the reaping of each tool in ``spans``; ``dry``: record the first and raise :class:`_Captured`
     instead of starting it."""
 
     def __init__(self, *, dry: bool = False):
-        from contest.services import media
+        from contest.services.media import tools as media_tools
 
-        self.media, self.real, self.dry = media, media._start, dry
+        self.tools, self.real, self.dry = media_tools, media_tools.start, dry
         self.calls: list[tuple[list[str], int, dict]] = []
         self.spans: list[list[float]] = []
 
     def __enter__(self) -> Recorder:
-        self.media._start = self._start
+        self.tools.start = self._start
         return self
 
     def __exit__(self, *exc) -> None:
-        self.media._start = self.real
+        self.tools.start = self.real
 
     def clear(self) -> None:
         self.calls.clear()
@@ -188,7 +188,8 @@ def simultaneous(sides: dict) -> dict[str, float]:
 # --- the web rendition -------------------------------------------------------------------------------------
 
 def bench_transcode(app, clip: Path, out: Path, runs: int, together: int) -> tuple[dict, dict]:
-    from contest.services import media, renditions
+    from contest.services.media import probe as media
+    from contest.services.media import renditions
 
     with app.app_context():
         info = media.probe(clip, timeout=app.config["PROBE_TIMEOUT"])
@@ -238,8 +239,8 @@ def seed_video(app, clip: Path) -> int:
 
     from contest.extensions import db
     from contest.models import Category, Contest, Entry, Orientation, Role, Video, VideoState, utcnow
-    from contest.services.accounts import create_user
-    from contest.services.storage import get_storage, new_key
+    from contest.services.accounts.users import create_user
+    from contest.infra.storage import get_storage, new_key
 
     with app.app_context():
         db.create_all()
@@ -263,7 +264,7 @@ def seed_video(app, clip: Path) -> int:
 def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dict, dict]:
     from contest.extensions import db
     from contest.models import Video, VideoState
-    from contest.services.media_jobs import process_video
+    from contest.services.media.jobs import process_video
 
     video_id = seed_video(app, clip)
     recorder, recorded = Recorder(), []

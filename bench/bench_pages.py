@@ -45,8 +45,8 @@ sys.path.insert(0, str(REPO))
 from contest import create_app  # noqa: E402
 from contest.extensions import db  # noqa: E402
 from contest.models import Category, Contest, Criterion, Role, utcnow  # noqa: E402
-from contest.services.accounts import create_user  # noqa: E402
-from contest.services.progress import count_progress  # noqa: E402
+from contest.services.accounts.users import create_user  # noqa: E402
+from contest.services.judging.progress import count_progress  # noqa: E402
 
 DSN = "postgresql://postgres@127.0.0.1:5432/contest_bench"
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/contest_bench"

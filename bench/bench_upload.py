@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 MiB = 1024 * 1024
-#: Read size of the baseline sink: the app's own (``contest.services.storage.CHUNK_BYTES``).
+#: Read size of the baseline sink: the app's own (``contest.infra.storage.CHUNK_BYTES``).
 SINK_READ_BYTES = 1024 * 1024
 PASSWORD = "bench password 2026"
 sys.path.insert(0, str(REPO))
@@ -103,8 +103,8 @@ def seed(env: dict, max_file_bytes: int) -> int:
 
     from contest.extensions import db
     from contest.models import Category, Contest, Orientation, Role, utcnow
-    from contest.services import submissions
-    from contest.services.accounts import create_user
+    from contest.services.submissions import entries as submissions
+    from contest.services.accounts.users import create_user
 
     app = _app(env)
     with app.app_context():

@@ -2,7 +2,7 @@
 
 :func:`create_app` is the application factory; it reads configuration, binds extensions and registers
 blueprints, error handlers and CLI commands. It starts no threads and touches no database: the in-process task
-runner starts on the first request (see :mod:`contest.services.tasks`).
+runner starts on the first request (see :mod:`contest.infra.tasks`).
 """
 import os
 import secrets
@@ -71,7 +71,7 @@ def app_languages() -> list[str]:
 def register_extensions(app: Flask) -> None:
     from contest import models  # noqa: F401  (register tables on the metadata)
     from contest.extensions import babel, csrf, db, login_manager, migrate
-    from contest.services import storage, tasks
+    from contest.infra import storage, tasks
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -81,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
     storage.init_app(app)
+    register_tasks()
     tasks.init_app(app)
 
     @login_manager.user_loader
@@ -92,6 +93,12 @@ def register_extensions(app: Flask) -> None:
         from flask_babel import get_locale
 
         return {"current_user": current_user, "current_locale": str(get_locale())}
+
+
+def register_tasks() -> None:
+    """Import the modules whose functions are tasks (``@task``), so that every runner knows them."""
+    import contest.services.media.actions  # noqa: F401
+    import contest.services.media.jobs  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

@@ -28,7 +28,7 @@ from werkzeug.datastructures import Headers
 from contest import create_app
 from contest.extensions import db as _db
 from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
-from contest.services.accounts import create_user
+from contest.services.accounts.users import create_user
 
 pytest_plugins = ["tests.celery_workers"]  # broker, start_worker … for any test module
 

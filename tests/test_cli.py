@@ -3,7 +3,7 @@ import io
 import openpyxl
 
 from contest.models import Role
-from tests.services.test_exports import EXPECTED_RESULTS, scored_contest  # noqa: F401  (fixture)
+from tests.services.results.test_exports import EXPECTED_RESULTS, scored_contest  # noqa: F401  (fixture)
 
 
 def export(runner, code: str, fmt: str, output):

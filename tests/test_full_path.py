@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from contest.models import Entry, EntryState, Review, Role, VideoState
-from contest.services.renditions import top_level_boxes
-from contest.services.storage import get_storage
+from contest.services.media.renditions import top_level_boxes
+from contest.infra.storage import get_storage
 from tests.conftest import fetch_media, media
 
 pytestmark = pytest.mark.slow

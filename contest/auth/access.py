@@ -1,5 +1,8 @@
-"""Role checks, installed once per blueprint (never pasted per route)."""
-from flask import Blueprint, abort, current_app
+"""Role checks, installed once per blueprint (never pasted per route), and the one rule for where a log-in may
+send the user back to."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, url_for
 from flask_login import current_user
 
 from contest.models import Role
@@ -15,3 +18,11 @@ def require_role(bp: Blueprint, *roles: Role) -> None:
             return current_app.login_manager.unauthorized()
         if current_user.role not in roles:
             abort(403)
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a same-site relative path (``/my/``), else the home page's URL: only such paths are
+    followed after log-in or a language switch."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.index")

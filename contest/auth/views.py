@@ -1,23 +1,16 @@
 """Login, logout and creator self-registration."""
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
+from contest.auth.access import safe_next
 from contest.auth.forms import LoginForm, RegisterForm
 from contest.extensions import db
 from contest.models import Role
-from contest.services.accounts import AccountError, authenticate, create_user
+from contest.services.accounts.users import AccountError, authenticate, create_user
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,7 +20,7 @@ def login():
         user = authenticate(username=form.username.data, password=form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
 

@@ -8,12 +8,12 @@ from wtforms import DecimalField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from contest.models import Criterion, Review
-from contest.services.judging import ReviewError
+from contest.services.judging.reviews import ReviewError
 
 
 class ReviewFormBase(FlaskForm):
     """Fields every review form has; :func:`review_form` adds one ``criterion_<id>`` field per criterion.
-    Range and decimals are checked by :func:`contest.services.judging.save_review` (the one place for the
+    Range and decimals are checked by :func:`contest.services.judging.reviews.save_review` (the one place for the
     rule); the form only parses numbers."""
 
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=5000)])

@@ -1,5 +1,14 @@
 """Judge pages: the judging queue and the review form of one assigned entry."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,8 +16,8 @@ from contest.auth.access import require_role
 from contest.extensions import db
 from contest.judging.forms import review_form
 from contest.models import Assignment, EntryState, ReviewState, Role
-from contest.services import judging, judging_queries
-from contest.services.progress import forget_progress
+from contest.services.judging import queries as judging_queries
+from contest.services.judging import reviews as judging
 
 bp = Blueprint("judging", __name__)
 require_role(bp, Role.JUDGE)
@@ -35,9 +44,7 @@ def entry(entry_id: int):
         except judging.ReviewError as exc:
             form.add_review_error(exc)
         else:
-            contest_id = contest.id
             db.session.commit()
-            forget_progress(contest_id)
             if review.state == ReviewState.SUBMITTED:
                 flash(_("Final scores for %(number)s submitted.", number=assignment.entry.number), "success")
                 return redirect(_next_url())

@@ -1,13 +1,29 @@
-"""Friendly error pages (HTML) for the common HTTP errors."""
-from flask import Flask, render_template
+"""Friendly error pages (HTML) for the common HTTP errors, and the one answer to a domain error no view caught
+(:class:`contest.errors.DomainError`): an HTML page, or JSON for requests that want it."""
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from contest.errors import DomainError
 from contest.extensions import db
 
 
+def wants_json() -> bool:
+    """The request asks for JSON (``Accept``) or sent JSON: API and upload-script calls."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
 def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error=error.message, reasons=error.reasons), error.status
+        return render_template("errors/error.html", code=error.status, message=error.reasons[0],
+                               reasons=error.reasons[1:]), error.status
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         message = _("The form expired or was sent from another site. Go back, reload the page and try again.")

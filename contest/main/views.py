@@ -2,8 +2,8 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from contest.auth.views import _safe_next
-from contest.services.contests import open_contests
+from contest.auth.access import safe_next
+from contest.services.contests.queries import open_contests
 
 bp = Blueprint("main", __name__)
 
@@ -19,7 +19,7 @@ def index():
 
 @bp.route("/lang/<code>")
 def set_language(code: str):
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next(request.args.get("next")))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -2,7 +2,15 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -22,7 +30,7 @@ class Orientation(enum.StrEnum):
 
 #: Container families an organizer may allow: key stored in ``Contest.allowed_containers`` → name shown to
 #: people. "mp4" is the ISO media family (.mp4 .mov .m4v .3gp: one format, read by one demuxer); the ffprobe
-#: format names of each family are in :data:`contest.services.media_rules.CONTAINER_FORMATS`.
+#: format names of each family are in :data:`contest.services.media.rules.CONTAINER_FORMATS`.
 CONTAINER_LABELS = {
     "mp4": "MP4 / MOV", "webm": "WebM / MKV", "ts": "TS / MTS", "avi": "AVI", "flv": "FLV", "wmv": "WMV",
     "mpg": "MPG / VOB",
@@ -71,7 +79,7 @@ class Contest(db.Model):
     orientation: Mapped[Orientation] = mapped_column(
         enum_column(Orientation), default=Orientation.ANY
     )
-    # Technical requirements, checked by :func:`contest.services.media_rules.check`. Empty / NULL = no limit.
+    # Technical requirements, checked by :func:`contest.services.media.rules.check`. Empty / NULL = no limit.
     #: Allowed container families, comma-separated keys of :data:`CONTAINER_LABELS` (``"mp4,webm"``).
     allowed_containers: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: Allowed video codecs, comma-separated keys of :data:`VIDEO_CODEC_LABELS` (``"h264"``).
@@ -89,7 +97,7 @@ class Contest(db.Model):
     #: The video must have a sound track.
     audio_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     max_entries_per_creator: Mapped[int] = mapped_column(default=3)
-    #: Last entry sequence number handed out; see :func:`contest.services.submissions.next_entry_number`.
+    #: Last entry sequence number handed out; see :func:`contest.services.submissions.entries.next_entry_number`.
     entry_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -163,7 +171,7 @@ class Category(db.Model):
 class Criterion(db.Model):
     """One line of the rubric. A judge gives 0..``max_points`` points; the criterion counts ``weight`` percent
     of the weighted total (the weights of a contest add up to 100, checked by
-    :func:`contest.services.contests.set_rubric`)."""
+    :func:`contest.services.contests.setup.set_rubric`)."""
 
     __tablename__ = "criterion"
     __table_args__ = (

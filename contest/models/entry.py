@@ -12,7 +12,7 @@ from contest.models.user import User
 
 
 class EntryState(enum.StrEnum):
-    """Allowed transitions live in :data:`contest.services.submissions.TRANSITIONS`."""
+    """Allowed transitions live in :data:`contest.services.submissions.entries.TRANSITIONS`."""
 
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -62,9 +62,9 @@ class Video(db.Model):
     original file: ``duration_s`` in seconds, ``width``/``height`` in coded pixels, ``rotation`` in degrees
     (display-matrix rotation, e.g. -90), ``fps`` the average frame rate, ``bytes`` the original's size.
     ``state`` is the durable processing state: the task runner re-processes ``pending``/``processing`` rows
-    after a restart (see :func:`contest.services.media_jobs.recover_unfinished`); ``progress`` (0..1) is
+    after a restart (see :func:`contest.services.media.jobs.recover_unfinished`); ``progress`` (0..1) is
     written while it runs. ``fingerprint`` / ``similar_entry_id`` flag a re-encoded copy of another entry for
-    the organizers (:mod:`contest.services.duplicates`).
+    the organizers (:mod:`contest.services.media.duplicates`).
     """
 
     __tablename__ = "video"
@@ -97,7 +97,7 @@ class Video(db.Model):
     fps: Mapped[float | None]
     bytes: Mapped[int] = mapped_column(BigInteger)
     #: SHA-256 (hex) of the original. NULL until the worker has checked an original that the browser put
-    #: straight into the bucket (:mod:`contest.services.direct_uploads`): NULL means "rules not checked yet".
+    #: straight into the bucket (:mod:`contest.services.uploads.s3_multipart`): NULL means "rules not checked yet".
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     #: Facts of the web rendition, once ready.
     rendition_width: Mapped[int | None]
@@ -110,7 +110,7 @@ class Video(db.Model):
     #: The moment of the poster chosen by the creator, seconds from the start; None: chosen automatically.
     poster_time_s: Mapped[float | None]
     #: Perceptual fingerprint of the picture: 16 frames × 64-bit pHash as 256 hex digits
-    #: (:mod:`contest.services.fingerprint`); None until ready or when it could not be computed.
+    #: (:mod:`contest.services.media.fingerprint`); None until ready or when it could not be computed.
     fingerprint: Mapped[str | None] = mapped_column(String(256))
     #: Another entry whose video looks the same (a re-encoded copy), flagged for the organizers, and the mean
     #: Hamming distance (bits of 64 per frame) between the two fingerprints.

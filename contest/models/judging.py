@@ -50,7 +50,7 @@ class Review(db.Model):
     """A judge's review of one assigned entry.
 
     ``total`` is derived: the weighted total on a 0..100 scale, written only by
-    :func:`contest.services.judging.update_review_total` (formula in its docstring).
+    :func:`contest.services.judging.reviews.update_review_total` (formula in its docstring).
     """
 
     __tablename__ = "review"

@@ -7,20 +7,37 @@ from flask_babel import get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, DecimalField, FieldList, FormField, IntegerField, PasswordField,
-    RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    FormField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from contest.auth.forms import USERNAME_RULE
 from contest.models import Contest, Orientation
 from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
-from contest.services import contest_rules
-from contest.services.contest_rules import TechnicalRules
-from contest.services.contests import ContestError, CriterionSpec
+from contest.services.contests import technical_rules as contest_rules
+from contest.services.contests.setup import ContestError, CriterionSpec
+from contest.services.contests.technical_rules import TechnicalRules
 
 MIB = 1024 * 1024
 #: Formats of <input type="datetime-local">; the first one is used to render.

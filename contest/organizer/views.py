@@ -1,27 +1,49 @@
 """Organizer pages: contests (set-up and dashboard), entries, judges and assignments."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from contest.auth.access import require_role
 from contest.extensions import db
+from contest.infra import tasks
 from contest.models import Assignment, Contest, Entry, Role, utcnow
 from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm
-from contest.services import tasks
-from contest.services.accounts import AccountError, create_user
-from contest.services.assignments import (
-    AssignmentError, active_judges, assign_all, assign_per_entry, entry_assignments, judge_workloads,
-    remove_assignment, review_counts,
+from contest.services.accounts.users import AccountError, create_user
+from contest.services.contests.queries import (
+    all_contests,
+    contest_entries,
+    entry_counts,
+    entry_with_details,
 )
-from contest.services.contests import (
-    ContestError, all_contests, contest_entries, create_contest, entry_counts, entry_with_details,
-    update_contest,
+from contest.services.contests.setup import ContestError, create_contest, update_contest
+from contest.services.judging.assignments import (
+    AssignmentError,
+    active_judges,
+    assign_all,
+    assign_per_entry,
+    entry_assignments,
+    judge_workloads,
+    remove_assignment,
+    review_counts,
 )
-from contest.services.duplicates import similar_links
-from contest.services.progress import forget_progress, judge_rows_page, judging_progress
-from contest.services.submissions import SubmissionError, disqualify_entry
-from contest.services.video_actions import VideoActionError, can_rerun, rerun_processing
+from contest.services.judging.progress import (
+    judge_rows_page,
+    judging_progress,
+)
+from contest.services.media.actions import VideoActionError, can_rerun, rerun_processing
+from contest.services.media.duplicates import similar_links
+from contest.services.submissions.entries import disqualify_entry
+from contest.services.submissions.errors import SubmissionError
 
 bp = Blueprint("organizer", __name__)
 require_role(bp, Role.ORGANIZER)
@@ -114,7 +136,6 @@ def assign(contest_id: int):
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            forget_progress(contest.id)
             flash(ngettext("%(num)s new assignment.", "%(num)s new assignments.", created), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
     return render_template("organizer/assignments.html", contest=contest, form=form,
@@ -124,14 +145,13 @@ def assign(contest_id: int):
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
 def unassign(assignment_id: int):
     assignment = db.get_or_404(Assignment, assignment_id)
-    entry_id, contest_id = assignment.entry_id, assignment.entry.contest_id
+    entry_id = assignment.entry_id
     try:
         remove_assignment(assignment=assignment)
     except AssignmentError as exc:
         flash(str(exc), "danger")
     else:
         db.session.commit()
-        forget_progress(contest_id)
         flash(_("Assignment removed."), "success")
     return redirect(url_for(".entry_detail", entry_id=entry_id))
 
@@ -173,7 +193,6 @@ def disqualify(entry_id: int):
         flash(str(exc), "danger")
     else:
         db.session.commit()
-        forget_progress(entry.contest_id)
         flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
     return redirect(url_for(".dashboard", contest_id=entry.contest_id))
 

@@ -6,8 +6,13 @@ from flask import Blueprint, render_template, request, send_file
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.models import Contest, Role
-from contest.services.exports import CSV_MIMETYPE, XLSX_MIMETYPE, results_csv, results_xlsx
-from contest.services.results import TIE_BREAK_RULE, rank_entries
+from contest.services.results.exports import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    results_csv,
+    results_xlsx,
+)
+from contest.services.results.ranking import TIE_BREAK_RULE, rank_entries
 
 bp = Blueprint("results", __name__)
 require_role(bp, Role.ORGANIZER)

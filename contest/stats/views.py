@@ -4,7 +4,7 @@ from flask import Blueprint, render_template
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.models import Contest, EntryState, Role
-from contest.services.stats import contest_stats
+from contest.services.metrics.stats import contest_stats
 
 bp = Blueprint("stats", __name__)
 require_role(bp, Role.ORGANIZER)

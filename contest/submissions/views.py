@@ -1,17 +1,32 @@
 """Creator pages (/my): my entries, new entry, entry page, edit, video upload, submit, withdraw, the poster's
 moment, status."""
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from contest.auth.access import require_role
 from contest.extensions import csrf, db
+from contest.formatting import megabytes
+from contest.infra import tasks
 from contest.models import Contest, Entry, Role
-from contest.services import submissions, tasks, video_actions
-from contest.services.contests import open_contests
-from contest.services.permissions import load_viewable_entry
-from contest.services.submissions import SubmissionError
+from contest.services.contests.queries import open_contests
+from contest.services.media import actions as video_actions
+from contest.services.submissions import entries as submissions
+from contest.services.submissions.access import load_viewable_entry
+from contest.services.submissions.errors import SubmissionError
+from contest.services.submissions.window import beijing_time, require_open
+from contest.services.uploads import admission
+from contest.services.uploads.limits import size_limit_message
 from contest.submissions.forms import ActionForm, EntryForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
@@ -23,7 +38,7 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 
 @bp.app_template_filter("megabytes")
 def megabytes_filter(size_bytes: int) -> str:
-    return submissions.megabytes(size_bytes)
+    return megabytes(size_bytes)
 
 
 @bp.context_processor
@@ -93,7 +108,7 @@ def upload(entry_id: int):
     form = UploadForm()
     if form.validate():
         try:
-            video = submissions.attach_video(entry=entry, stream=form.video.data.stream,
+            video = admission.attach_video(entry=entry, stream=form.video.data.stream,
                                              filename=form.video.data.filename)
         except SubmissionError as exc:
             form.video.errors.extend(exc.reasons)
@@ -113,7 +128,7 @@ def submit(entry_id: int):
     entry = _my_entry(entry_id)
     return _act(entry, submissions.submit_entry, _(
         "Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
-        number=entry.number, at=submissions.beijing_time(entry.contest.closes_at)))
+        number=entry.number, at=beijing_time(entry.contest.closes_at)))
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
@@ -167,7 +182,7 @@ def _category(contest: Contest, category_id: int):
 
 def _window_errors(contest: Contest) -> list[str]:
     try:
-        submissions.require_open(contest)
+        require_open(contest)
     except SubmissionError as exc:
         return exc.reasons
     return []
@@ -195,7 +210,7 @@ def _read_upload_body(contest: Contest) -> None:
     try:
         request.files  # noqa: B018  (parses the body now, under the limit)
     except RequestEntityTooLarge:
-        raise RequestEntityTooLarge(description=submissions.size_limit_message(contest)) from None
+        raise RequestEntityTooLarge(description=size_limit_message(contest)) from None
     if current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
 

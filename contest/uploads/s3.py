@@ -1,5 +1,5 @@
 """Browser uploads straight to the bucket (``STORAGE_BACKEND = "s3"``) under ``/uploads/s3``: JSON endpoints
-around a presigned multipart upload; rules in :mod:`contest.services.direct_uploads`.
+around a presigned multipart upload; rules in :mod:`contest.services.uploads.s3_multipart`.
 
 * ``POST /uploads/s3/multipart`` ``{entry_id, filename, size, type}`` → 201 ``{uploadId, key, token,
   partSize}`` (``partSize`` bytes; ``key`` is opaque to the browser).
@@ -20,9 +20,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from contest.extensions import db
+from contest.infra import tasks
 from contest.models import Role
-from contest.services import direct_uploads, tasks
-from contest.services.direct_uploads import DirectUploadError
+from contest.services.uploads import s3_multipart as direct_uploads
+from contest.services.uploads.s3_multipart import DirectUploadError
 
 bp = Blueprint("uploads_s3", __name__)
 

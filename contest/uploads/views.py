@@ -1,5 +1,5 @@
 """tus 1.0 endpoints (core, creation, termination) under ``/uploads/tus``; rules in
-:mod:`contest.services.resumable`.
+:mod:`contest.services.uploads.tus`.
 
 * ``OPTIONS /uploads/tus/`` — discovery: ``Tus-Version``, ``Tus-Extension``, ``Tus-Max-Size`` (no login).
 * ``POST /uploads/tus/`` — creation: ``Upload-Length`` and ``Upload-Metadata`` (base64 pairs: ``entry_id``,
@@ -22,9 +22,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from contest.extensions import db
+from contest.infra import tasks
 from contest.models import Role
-from contest.services import resumable, tasks
-from contest.services.resumable import TUS_EXTENSIONS, TUS_VERSION, UploadError
+from contest.services.uploads import tus as resumable
+from contest.services.uploads.tus import TUS_EXTENSIONS, TUS_VERSION, UploadError
 
 bp = Blueprint("uploads", __name__)
 

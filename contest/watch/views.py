@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from contest.auth.access import require_role
 from contest.extensions import db
+from contest.infra.storage import get_storage
 from contest.models import Entry, Role, VideoState
-from contest.services.permissions import load_viewable_entry
-from contest.services.plays import record_play
-from contest.services.storage import get_storage
+from contest.services.metrics.plays import record_play
+from contest.services.submissions.access import load_viewable_entry
 
 bp = Blueprint("watch", __name__)
 require_role(bp, Role.CREATOR, Role.JUDGE, Role.ORGANIZER)

@@ -1,6 +1,6 @@
 """contest technical rules: containers, video codecs, resolution, frame rate, sound; orientation "square"
 
-Per-contest requirements a video must meet (checked by contest.services.media_rules). Every new column means
+Per-contest requirements a video must meet (checked by contest.services.media.rules). Every new column means
 "no limit" when empty or NULL, so existing contests keep today's behaviour. The orientation column gains the
 value "square": it is a VARCHAR(20) with no CHECK on its values, so that needs no DDL.
 

@@ -30,7 +30,7 @@ def live_server(app):
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     if app.config["STORAGE_BACKEND"] == "s3":  # the browser PUTs parts to the bucket: it needs the CORS rule
-        from contest.storage_cli import allow_browser_uploads
+        from contest.cli.storage import allow_browser_uploads
         allow_browser_uploads(origins=[url])
     yield url
     server.shutdown()

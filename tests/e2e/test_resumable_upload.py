@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from contest.extensions import db
 from contest.models import Video, VideoState
-from contest.services import resumable
+from contest.services.uploads import tus as resumable
 from tests.conftest import media, stored_keys
 from tests.e2e.conftest import log_in, screenshot
 
@@ -163,7 +163,7 @@ def test_cancel_deletes_the_upload_on_the_server(page, entry_page):
 
 def test_a_final_patch_that_failed_on_the_server_is_finished_by_an_empty_patch(page, entry_page, monkeypatch):
     entry = entry_page()
-    real_attach, calls = resumable.submissions.attach_video_file, []
+    real_attach, calls = resumable.admission.attach_video_file, []
 
     def flaky_attach(**kwargs):
         calls.append(kwargs)
@@ -171,7 +171,7 @@ def test_a_final_patch_that_failed_on_the_server_is_finished_by_an_empty_patch(p
             raise OSError("storage unreachable")
         return real_attach(**kwargs)
 
-    monkeypatch.setattr(resumable.submissions, "attach_video_file", flaky_attach)
+    monkeypatch.setattr(resumable.admission, "attach_video_file", flaky_attach)
     seen = tus_requests(page)
     sample = media("plain_h264_aac_1280x720_25fps.mp4")
     choose_and_upload(page, sample)

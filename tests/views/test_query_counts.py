@@ -11,7 +11,7 @@ from sqlalchemy import event
 from contest.models import (
     Assignment, CriterionScore, Entry, EntryState, Review, ReviewState, Role, User, Video, VideoState, utcnow,
 )
-from contest.services.progress import forget_progress
+from contest.services.judging.progress import forget_progress
 
 SMALL, LARGE = 6, 30
 MAX_STATEMENTS = 12

@@ -1,0 +1,207 @@
+"""Assignments (who judges which entry) and the judging-progress numbers organizers watch.
+Writers flush and never commit; read helpers use GROUP BY queries (no per-row loads)."""
+from collections import defaultdict
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from contest.errors import DomainError
+from contest.extensions import db
+from contest.models import (
+    Assignment,
+    Contest,
+    Entry,
+    EntryState,
+    Review,
+    ReviewState,
+    Role,
+    User,
+)
+from contest.services.judging.changes import progress_changed
+
+
+class AssignmentError(DomainError):
+    """An assignment request breaks a rule; the message is for people."""
+
+
+@dataclass(frozen=True)
+class JudgeProgress:
+    """One judge's work: ``assigned`` assignments, of which ``submitted`` have a submitted review and
+    ``drafts`` a saved draft (counts)."""
+
+    judge: User
+    assigned: int
+    submitted: int
+    drafts: int
+
+
+@dataclass(frozen=True)
+class ContestProgress:
+    judges: list[JudgeProgress]
+    assigned: int
+    submitted: int
+    drafts: int
+
+    @property
+    def percent(self) -> float:
+        """Judging completion in percent: ``100 × submitted reviews ÷ assignments`` (0 when nothing is
+        assigned), over the contest's submitted entries."""
+        return 100.0 * self.submitted / self.assigned if self.assigned else 0.0
+
+
+def assign_all(*, contest: Contest, judges: list[User]) -> int:
+    """Assign every judge in ``judges`` to every *submitted* entry of ``contest``; existing pairs are kept and
+    never duplicated. Returns the number of new assignments. Raises :class:`AssignmentError` when no judge is
+    given or one of them is not an active judge."""
+    _check_judges(judges)
+    have = _existing_pairs(contest)
+    created = [Assignment(entry_id=entry_id, judge_id=judge.id)
+               for entry_id in _submitted_entry_ids(contest) for judge in judges
+               if judge.id not in have[entry_id]]
+    db.session.add_all(created)
+    db.session.flush()
+    progress_changed(contest.id)
+    return len(created)
+
+
+def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int) -> int:
+    """Give every *submitted* entry of ``contest`` ``per_entry`` distinct judges out of ``judges``, spread
+    evenly; returns the number of new assignments.
+
+    Judges from ``judges`` already on an entry count towards its ``per_entry`` (so a re-run creates nothing);
+    other assignments are kept as they are. Entries are taken in id order; each missing seat goes to the judge
+    with the fewest *new* assignments so far, ties to the lower judge id. Starting from no assignments this
+    makes the judges' new loads differ by at most 1. Raises :class:`AssignmentError` when ``per_entry`` < 1,
+    ``per_entry`` exceeds the number of judges, or a judge is not an active judge.
+    """
+    _check_judges(judges)
+    if per_entry < 1:
+        raise AssignmentError(_("Each entry needs at least one judge."))
+    if per_entry > len(judges):
+        raise AssignmentError(_("You asked for %(n)s judges per entry but chose only %(judges)s judges.",
+                                n=per_entry, judges=len(judges)))
+    have = _existing_pairs(contest)
+    ordered = sorted(judges, key=lambda judge: judge.id)
+    load = {judge.id: 0 for judge in ordered}
+    created = []
+    for entry_id in _submitted_entry_ids(contest):
+        on_entry = have[entry_id] & set(load)
+        free = [judge_id for judge_id in load if judge_id not in on_entry]
+        for judge_id in sorted(free, key=lambda j: (load[j], j))[:max(per_entry - len(on_entry), 0)]:
+            created.append(Assignment(entry_id=entry_id, judge_id=judge_id))
+            load[judge_id] += 1
+    db.session.add_all(created)
+    db.session.flush()
+    progress_changed(contest.id)
+    return len(created)
+
+
+def remove_assignment(*, assignment: Assignment) -> None:
+    """Delete an assignment and its draft review, if any. Raises :class:`AssignmentError` when its review is
+    submitted (submitted scores count in the results)."""
+    if assignment.review is not None and assignment.review.state == ReviewState.SUBMITTED:
+        raise AssignmentError(_("%(judge)s already submitted a review of this entry; the assignment stays.",
+                                judge=assignment.judge.display_name))
+    contest_id = assignment.entry.contest_id
+    db.session.delete(assignment)
+    db.session.flush()
+    progress_changed(contest_id)
+
+
+def contest_progress(*, contest: Contest) -> ContestProgress:
+    """Per-judge and overall judging progress over the contest's *submitted* entries, from one GROUP BY;
+    judges by display name, then id."""
+    rows = db.session.execute(
+        _progress_query().join(Entry, Assignment.entry_id == Entry.id)
+        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+    ).all()
+    judge_ids = [row[0] for row in rows]
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(judge_ids)))}
+    judges = sorted((JudgeProgress(users[judge_id], assigned, submitted, drafts)
+                     for judge_id, assigned, submitted, drafts in rows),
+                    key=lambda p: (p.judge.display_name, p.judge.id))
+    return ContestProgress(judges=judges, assigned=sum(p.assigned for p in judges),
+                           submitted=sum(p.submitted for p in judges), drafts=sum(p.drafts for p in judges))
+
+
+def judge_workloads() -> list[JudgeProgress]:
+    """Every judge account (active or not) with its assignments and reviews over all contests and entry
+    states, by display name."""
+    counts = {row[0]: row[1:] for row in db.session.execute(_progress_query())}
+    judges = db.session.scalars(
+        select(User).where(User.role == Role.JUDGE).order_by(User.display_name, User.id)
+    )
+    return [JudgeProgress(judge, *counts.get(judge.id, (0, 0, 0))) for judge in judges]
+
+
+def review_counts(*, contest: Contest, entry_ids: list[int] | None = None) -> dict[int, tuple[int, int]]:
+    """``{entry_id: (submitted reviews, assignments)}`` for the contest's entries that have assignments, from
+    one GROUP BY; only over ``entry_ids`` when given (e.g. the entries of one dashboard page)."""
+    stmt = (
+        select(Assignment.entry_id, func.count(case((Review.state == ReviewState.SUBMITTED, 1))),
+               func.count(Assignment.id))
+        .join(Entry, Assignment.entry_id == Entry.id).outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Entry.contest_id == contest.id).group_by(Assignment.entry_id)
+    )
+    if entry_ids is not None:
+        stmt = stmt.where(Assignment.entry_id.in_(entry_ids))
+    return {entry_id: (submitted, assigned) for entry_id, submitted, assigned in db.session.execute(stmt)}
+
+
+def entry_assignments(*, entry: Entry) -> list[Assignment]:
+    """The entry's assignments with judge, review and scores loaded, by judge name."""
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.entry_id == entry.id)
+        .options(joinedload(Assignment.judge), joinedload(Assignment.review).selectinload(Review.scores))
+    ).unique().all()
+    return sorted(assignments, key=lambda a: (a.judge.display_name, a.judge_id))
+
+
+def active_judges() -> list[User]:
+    """Active judge accounts by display name."""
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.JUDGE, User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    ))
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _progress_query():
+    """judge_id, assignments, submitted reviews, draft reviews — grouped by judge."""
+    return (
+        select(Assignment.judge_id, func.count(Assignment.id),
+               func.count(case((Review.state == ReviewState.SUBMITTED, 1))),
+               func.count(case((Review.state == ReviewState.DRAFT, 1))))
+        .outerjoin(Review, Review.assignment_id == Assignment.id).group_by(Assignment.judge_id)
+    )
+
+
+def _check_judges(judges: list[User]) -> None:
+    if not judges:
+        raise AssignmentError(_("Choose at least one judge."))
+    for judge in judges:
+        if judge.role != Role.JUDGE or not judge.active:
+            raise AssignmentError(_("%(name)s is not an active judge.", name=judge.display_name))
+
+
+def _submitted_entry_ids(contest: Contest) -> list[int]:
+    return list(db.session.scalars(
+        select(Entry.id).where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+        .order_by(Entry.id)
+    ))
+
+
+def _existing_pairs(contest: Contest) -> defaultdict[int, set[int]]:
+    """``{entry_id: {judge_id, …}}`` of the contest's existing assignments."""
+    pairs: defaultdict[int, set[int]] = defaultdict(set)
+    rows = db.session.execute(
+        select(Assignment.entry_id, Assignment.judge_id).join(Entry, Assignment.entry_id == Entry.id)
+        .where(Entry.contest_id == contest.id)
+    )
+    for entry_id, judge_id in rows:
+        pairs[entry_id].add(judge_id)
+    return pairs

@@ -1,0 +1,185 @@
+"""Judging, read side: a judge's queue (paged, with its progress), the next entry to score, and one assignment
+with all its review page shows. Read-only; the writes are in :mod:`contest.services.judging.reviews`.
+
+The queue starts from the judge's assignments — a few hundred, read from the index
+``ix_assignment_judge_queue`` — and looks their entries up one by one (:func:`_entry_value`), so its cost
+follows the judge's workload, not the size of the contest.
+"""
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from contest.extensions import db
+from contest.models import (
+    Assignment,
+    Category,
+    Contest,
+    Entry,
+    EntryState,
+    Review,
+    ReviewState,
+    User,
+    Video,
+)
+
+
+def _entry_value(column):
+    """``column`` of the assignment's entry, as a correlated subquery.
+
+    The queue helpers below start from the judge's assignments (hundreds, read from the index
+    ``ix_assignment_judge_queue``) and need two values of each one's entry. Written as a join, PostgreSQL's
+    default costs (``random_page_cost`` 4) make it hash-join a scan of the whole entry table (100,000 rows,
+    ~20 ms); a subquery looks each entry up by primary key instead (~3 ms for 500 assignments)."""
+    return select(column).where(Entry.id == Assignment.entry_id).scalar_subquery()
+
+
+def _open_for_judging():
+    """Condition on Assignment: its entry is in state submitted (withdrawn or disqualified ones drop out)."""
+    return _entry_value(Entry.state) == EntryState.SUBMITTED
+
+
+def _is_submitted():
+    """1 when the assignment's review is submitted, else 0: counts submitted reviews, sorts them last."""
+    return case((Review.state == ReviewState.SUBMITTED, 1), else_=0)
+
+
+def _queue_select(judge: User):
+    """The judge's assignments to submitted entries with entry (contest, category, video) and review (with
+    scores) loaded; reviews not yet submitted first (no review or draft), then by entry number."""
+    return (
+        select(Assignment)
+        .join(Assignment.entry)
+        .outerjoin(Assignment.review)
+        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED)
+        .options(
+            contains_eager(Assignment.entry).joinedload(Entry.category),
+            contains_eager(Assignment.entry).joinedload(Entry.contest),
+            contains_eager(Assignment.entry).joinedload(Entry.video),
+            contains_eager(Assignment.review).selectinload(Review.scores),
+        )
+        .order_by(_is_submitted(), Entry.number, Assignment.id)
+    )
+
+
+def judge_queue(*, judge: User) -> list[Assignment]:
+    """The whole queue of :func:`_queue_select` in the same few queries (for scripts; pages use
+    :func:`judge_queue_page`)."""
+    return list(db.session.scalars(_queue_select(judge)).unique())
+
+
+#: What a queue row shows of its entry and video (the other columns, e.g. descriptions, are not loaded).
+_QUEUE_ENTRY_COLUMNS = (Entry.number, Entry.title, Entry.state, Entry.category_id, Entry.contest_id)
+_QUEUE_VIDEO_COLUMNS = (Video.state, Video.poster_key)
+#: What the player (templates/_macros/player.html) reads of a video.
+_PLAYER_VIDEO_COLUMNS = (Video.state, Video.rendition_key, Video.poster_key)
+
+
+class QueuePagination(Pagination):
+    """A page of a judge's queue (see :func:`judge_queue_page`); ``submitted`` counts the submitted reviews
+    of the whole queue (``total`` assignments)."""
+
+    submitted: int
+
+    def _query_items(self) -> list[Assignment]:
+        judge_id, entry = self._query_args["judge_id"], contains_eager(Assignment.entry)
+        page = (
+            select(Assignment.id.label("id"), func.count().over().label("total"),
+                   func.sum(_is_submitted()).over().label("submitted"))
+            .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
+            .where(Assignment.judge_id == judge_id, _open_for_judging())
+            .order_by(_is_submitted(), _entry_value(Entry.number), Assignment.id)
+            .offset(self._query_offset).limit(self.per_page)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(Assignment, page.c.total, page.c.submitted)
+            .join(page, page.c.id == Assignment.id).join(Assignment.entry).outerjoin(Assignment.review)
+            .options(entry.load_only(*_QUEUE_ENTRY_COLUMNS),
+                     entry.joinedload(Entry.category).load_only(Category.name),
+                     entry.joinedload(Entry.video).load_only(*_QUEUE_VIDEO_COLUMNS),
+                     contains_eager(Assignment.review).load_only(Review.state, Review.total))
+            .order_by(_is_submitted(), Entry.number, Assignment.id)
+        ).all()
+        if rows:
+            self._total, self.submitted = rows[0].total, int(rows[0].submitted)
+        else:  # past the end (or nothing assigned): the totals come from their own query
+            self.submitted, self._total = _progress(judge_id)
+        return [row.Assignment for row in rows]
+
+    def _query_count(self) -> int:
+        return self._total
+
+
+def judge_queue_page(*, judge: User, page: int = 1, per_page: int = 50) -> QueuePagination:
+    """One page of the judge's queue: the same rows and order as :func:`judge_queue`, with entry (category,
+    video) and review loaded, in a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``,
+    ``first``/``last``) that also tells ``submitted``, the queue's submitted reviews — the numbers of
+    :func:`judge_progress`, counted over the whole queue in the same query.
+
+    ``page`` is 1-based (below 1 counts as 1; past the end gives no items, and a second query for the
+    totals). One query: the judge's assignments sorted by review state and entry number, counted, cut to the
+    page, joined to their rows. The order depends on review state, which no index holds, so this is OFFSET
+    paging over the judge's own assignments (hundreds, found through ``ix_assignment_judge_queue``): the last
+    page costs what the first does.
+    """
+    return QueuePagination(page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False,
+                           judge_id=judge.id)
+
+
+def judge_progress(*, judge: User) -> tuple[int, int]:
+    """``(submitted reviews, assignments)`` of the judge over entries in state submitted — the queue's
+    "k of n submitted" — from one aggregate query over all the judge's assignments (not one page)."""
+    return _progress(judge.id)
+
+
+def _progress(judge_id: int) -> tuple[int, int]:
+    submitted, total = db.session.execute(
+        select(func.count(case((Review.state == ReviewState.SUBMITTED, 1))), func.count(Assignment.id))
+        .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.judge_id == judge_id, _open_for_judging())
+    ).one()
+    return submitted, total
+
+
+def next_unsubmitted(*, judge: User) -> Assignment | None:
+    """The first assignment of the judge's queue whose review is not submitted yet (no review or a draft),
+    by entry number; None when all are submitted. One query (LIMIT 1), whatever the queue's length."""
+    return db.session.scalar(
+        select(Assignment)
+        .outerjoin(Assignment.review)
+        .where(Assignment.judge_id == judge.id, _open_for_judging(),
+               or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
+        .order_by(_entry_value(Entry.number), Assignment.id)
+        .limit(1)
+    )
+
+
+def _judge_assignment_select():
+    entry = joinedload(Assignment.entry)
+    contest = entry.joinedload(Entry.contest)
+    return (
+        select(Assignment)
+        .where(Assignment.judge_id == bindparam("judge_id"), Assignment.entry_id == bindparam("entry_id"))
+        .options(
+            entry.load_only(Entry.number, Entry.title, Entry.description, Entry.state, Entry.contest_id,
+                            Entry.category_id),
+            contest.load_only(Contest.title), contest.joinedload(Contest.criteria),
+            entry.joinedload(Entry.category).load_only(Category.name),
+            entry.joinedload(Entry.video).load_only(*_PLAYER_VIDEO_COLUMNS),
+            joinedload(Assignment.review).joinedload(Review.scores),
+        )
+    )
+
+
+#: Built once (its options cost more to build than the query takes to run): the judge's entry page is the
+#: page most requested while judging runs.
+_JUDGE_ASSIGNMENT = _judge_assignment_select()
+
+
+def judge_assignment(*, judge: User, entry_id: int) -> Assignment | None:
+    """The judge's assignment to entry ``entry_id`` with all its review page shows — the entry with its
+    contest's title and rubric, category and video; the review with its scores — in one query (only the
+    columns the page shows; rows: criteria × scores). None when there is no such entry or it is not assigned
+    to the judge; the caller checks the entry's state."""
+    params = {"judge_id": judge.id, "entry_id": entry_id}
+    return db.session.scalars(_JUDGE_ASSIGNMENT, params).unique().one_or_none()

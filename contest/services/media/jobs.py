@@ -1,0 +1,301 @@
+"""Media tasks: turn an uploaded original into a poster, a web rendition and a preview (小样), and recover
+after a restart (the poster at a moment the creator chose: :mod:`contest.services.media.actions`).
+
+A job is its own request boundary: it commits. Its row (:class:`~contest.models.Video`) records the durable
+state (pending → processing → ready | failed), the attempt count, the progress while ffmpeg runs, a readable
+error for the creator and the technical detail for organizers (``error_detail``).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from contest.extensions import db
+from contest.infra.storage import CHUNK_BYTES, get_storage, new_key
+from contest.infra.tasks import enqueue, on_start, task
+from contest.models import Contest, Video, VideoState, utcnow
+from contest.services.media import duplicates, fingerprint, renditions
+from contest.services.media import probe as media
+from contest.services.media import rules as media_rules
+from contest.services.media.actions import (
+    failure_detail,  # also registers the task make_poster_at
+)
+from contest.services.media.errors import MediaProcessingError, MediaRejected
+
+log = logging.getLogger(__name__)
+
+DONE = {VideoState.READY, VideoState.FAILED}
+#: Progress is written at most once per this many seconds, and only when it grew by :data:`PROGRESS_STEP`.
+PROGRESS_INTERVAL_S = 1.0
+PROGRESS_STEP = 0.02
+#: Progress reached when the rendition is encoded, and when the preview is.
+RENDITION_DONE, PREVIEW_DONE = 0.75, 0.95
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a run needs from the row, read while the claim's transaction is open."""
+
+    video_id: int
+    entry_id: int
+    creator_id: int
+    original_key: str
+    poster_time_s: float | None
+    #: The rules an original not checked yet must pass (:func:`_rules_to_check`), else None.
+    rules: Contest | None
+
+
+@task
+def process_video(video_id: int) -> None:
+    """Make the poster, web rendition and preview of video ``video_id``, fingerprint it, and record the
+    outcome on its row.
+
+    An original not checked yet (``sha256`` NULL: the browser put it straight into the bucket, see
+    :mod:`contest.services.uploads.s3_multipart`) is first hashed, refused when the same file is already entered
+    (:func:`contest.services.media.duplicates.same_file_reason`) and checked against the contest's rules
+    (:func:`contest.services.media.probe.inspect_upload`); its facts and hash are recorded with the outcome.
+
+    The poster is taken automatically, or at ``poster_time_s`` when the creator chose a moment. ``progress``
+    (0..1) is written while ffmpeg runs (:class:`_Progress`): the rendition up to :data:`RENDITION_DONE`, the
+    preview up to :data:`PREVIEW_DONE`, 1.0 when ready. The preview and the fingerprint are made from the
+    rendition (cheaper to decode than the original); when one cannot be made the video is still ready and
+    ``error_detail`` says why. A ready video whose fingerprint matches another entry's is flagged
+    (``similar_entry_id``, :func:`contest.services.media.duplicates.find_similar`).
+
+    Safe to run twice: a missing, ready or failed row is left alone; a re-run of a pending/processing row
+    replaces earlier outputs, so one poster, one rendition and one preview remain. Each run counts an attempt;
+    past ``MEDIA_MAX_ATTEMPTS`` (runs interrupted by a dying process) the row fails without another try.
+    Failures: a refusal (rules, same file) fails the row and deletes every stored file of the video, original
+    included; a processing failure (ffmpeg error or timeout, damaged file, too many attempts) fails the row
+    but KEEPS the original, so that an organizer can run the processing again
+    (:func:`contest.services.media.actions.rerun_processing`). Either way the row keeps a readable ``error``
+    (in ``BABEL_DEFAULT_LOCALE``: a job has no visitor) and, for organizers, ``error_detail``. Other errors
+    (storage, database) propagate and leave the row for recovery.
+    """
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        _process(video_id)
+
+
+def _process(video_id: int) -> None:
+    video = db.session.get(Video, video_id)
+    if video is None or video.state in DONE:
+        return
+    video.attempts += 1
+    video.state, video.processing_started_at, video.progress = VideoState.PROCESSING, utcnow(), 0.0
+    job = _Job(video_id=video_id, entry_id=video.entry_id, creator_id=video.entry.creator_id,
+               original_key=video.original_key, poster_time_s=video.poster_time_s,
+               rules=_rules_to_check(video))
+    old_keys = [video.poster_key, video.rendition_key, video.preview_key]
+    attempts, too_often = video.attempts, video.attempts > current_app.config["MEDIA_MAX_ATTEMPTS"]
+    db.session.commit()  # the claim is durable; nothing holds the database while ffmpeg runs
+    if too_often:
+        _finish_failed(video_id, _("Processing was interrupted too often; please upload the video again."),
+                       detail=f"attempt {attempts}: earlier runs did not finish (worker killed or restarted)",
+                       delete=old_keys)
+        return
+    if not get_storage().exists(job.original_key):
+        log.error("video %s: original %s is missing from storage", video_id, job.original_key)
+        _finish_failed(video_id, _("The uploaded file could not be found; please upload it again."),
+                       detail=f"original {job.original_key} is missing from storage", delete=old_keys)
+        return
+    try:
+        outputs = _render(job, _Progress(video_id))
+    except MediaRejected as exc:
+        _finish_failed(video_id, " ".join(exc.reasons), delete=[job.original_key, *old_keys])
+    except MediaProcessingError as exc:
+        log.warning("video %s failed: %s\n%s", video_id, exc, exc.detail)
+        _finish_failed(video_id, str(exc), detail=failure_detail(exc), delete=old_keys)  # the original stays
+    else:
+        _finish_ready(video_id, outputs, old_keys)
+
+
+def _rules_to_check(video: Video) -> Contest | None:
+    """The rules an original not checked yet (``sha256`` NULL) must pass, as an unsaved copy of its contest's
+    rule fields (:func:`contest.services.media.rules.rules_of`): read while the claim's transaction is open,
+    so that checking them later, while ffprobe runs, opens no transaction. None once the original has been
+    checked."""
+    return media_rules.rules_of(video.entry.contest) if video.sha256 is None else None
+
+
+def _render(job: _Job, progress: _Progress) -> dict:
+    """Poster, rendition and preview of the stored original, verified and stored under new keys; returns the
+    fields for the row, with the original's probed ``facts``. With ``job.rules`` the original is first hashed
+    and checked (raises :class:`~contest.services.media.probe.MediaRejected`) and the fields include its hash.
+    Temporary files are removed on every path; stored outputs are removed again if a later step fails."""
+    storage, cfg = get_storage(), current_app.config
+    stored: list[str] = []
+    checked: dict = {}
+    try:
+        with (tempfile.TemporaryDirectory(prefix="contest-media-") as folder,
+              storage.local_path(job.original_key) as src):
+            tmp = Path(folder)
+            if job.rules is None:
+                info = media.probe(src, timeout=cfg["PROBE_TIMEOUT"])
+            else:
+                info, checked = _check_original(src, job)
+            _poster(src, tmp / "poster.jpg", info, job.poster_time_s)
+            renditions.transcode(src, tmp / "rendition.mp4", info,
+                                 on_progress=progress.part(0, RENDITION_DONE))
+            facts = renditions.verify_rendition(tmp / "rendition.mp4", info)
+            extras = _extras(tmp / "rendition.mp4", tmp / "preview.mp4", progress)
+            outputs = {"poster_key": (tmp / "poster.jpg", new_key("posters", ".jpg")),
+                       "rendition_key": (tmp / "rendition.mp4", new_key("renditions", ".mp4")),
+                       "preview_key": (tmp / "preview.mp4", new_key("previews", ".mp4"))}
+            sizes = {}
+            for field, (path, key) in outputs.items():
+                if path.exists():
+                    stored.append(key)
+                    sizes[field] = storage.put_file(key, path).bytes
+    except BaseException:
+        for key in stored:
+            storage.delete(key)
+        raise
+    keys = {field: key if field in sizes else None for field, (_path, key) in outputs.items()}
+    return {**keys, "rendition_width": facts.width, "rendition_height": facts.height,
+            "rendition_bytes": sizes["rendition_key"], "preview_bytes": sizes.get("preview_key"),
+            "facts": info, **extras, **checked}
+
+
+def _check_original(path: Path, job: _Job) -> tuple[media.MediaInfo, dict]:
+    """Hash the local copy of an original not checked yet, refuse it when the same file is already entered,
+    and check it against ``job.rules`` (:func:`contest.services.media.probe.inspect_upload`); returns its facts and
+    the row fields ``sha256``, ``bytes`` and ``facts`` (a :class:`~contest.services.media.probe.MediaInfo`). Raises
+    :class:`~contest.services.media.probe.MediaRejected` with the reasons."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+    same_file = duplicates.same_file_reason(sha256=digest.hexdigest(), entry_id=job.entry_id,
+                                            creator_id=job.creator_id)
+    db.session.rollback()  # end the read at once: nothing holds the database while ffmpeg runs
+    if same_file:
+        raise MediaRejected([same_file])
+    info = media.inspect_upload(path, contest=job.rules, size_bytes=size)
+    return info, {"sha256": digest.hexdigest(), "bytes": size, "facts": info}
+
+
+def _poster(src: Path, dst: Path, info: media.MediaInfo, at_s: float | None) -> None:
+    """The automatic poster, or the one at ``at_s`` seconds when the creator chose that moment."""
+    if at_s is None:
+        renditions.make_poster(src, dst, info)
+    else:
+        renditions.make_poster_at(src, dst, info, at_s)
+
+
+def _extras(rendition: Path, preview: Path, progress: _Progress) -> dict:
+    """Preview and fingerprint, made from the rendition; neither is worth failing the video for: what could
+    not be made is left out (``preview`` not written, ``fingerprint`` None) and said in ``error_detail``."""
+    cfg, notes = current_app.config, []
+    try:
+        info = media.probe(rendition, timeout=cfg["PROBE_TIMEOUT"])
+    except (MediaRejected, MediaProcessingError) as exc:
+        return {"fingerprint": None, "error_detail": f"rendition could not be probed: {failure_detail(exc)}"}
+    try:
+        renditions.make_preview(rendition, preview, info,
+                                on_progress=progress.part(RENDITION_DONE, PREVIEW_DONE))
+    except MediaProcessingError as exc:
+        log.warning("preview of %s failed: %s\n%s", rendition, exc, exc.detail)
+        notes.append(f"preview: {failure_detail(exc)}")
+    try:
+        # The preview is the cheapest copy to decode; pictures this small hash the same from either copy.
+        hashed = fingerprint.fingerprint(preview if preview.exists() else rendition,
+                                         duration_s=info.duration_s)
+    except MediaProcessingError as exc:
+        hashed = None
+        notes.append(f"fingerprint: {failure_detail(exc)}")
+    return {"fingerprint": hashed, "error_detail": "\n".join(notes) or None}
+
+
+def _finish_ready(video_id: int, outputs: dict, old_keys: list[str | None]) -> None:
+    storage = get_storage()
+    video = db.session.get(Video, video_id, populate_existing=True)
+    if video is None or video.state != VideoState.PROCESSING:  # replaced or settled meanwhile: outputs unused
+        db.session.rollback()
+        for field in ("poster_key", "rendition_key", "preview_key"):
+            storage.delete(outputs[field])
+        return
+    facts = outputs.pop("facts", None)
+    for field, value in outputs.items():
+        setattr(video, field, value)
+    if facts is not None:
+        media.apply_facts(video, facts)
+    similar = None
+    if video.fingerprint and video.duration_s:
+        similar = duplicates.find_similar(fingerprint=video.fingerprint, duration_s=video.duration_s,
+                                          entry_id=video.entry_id)
+    video.similar_entry_id, video.similar_distance = similar or (None, None)
+    video.state, video.error, video.processed_at, video.progress = VideoState.READY, None, utcnow(), 1.0
+    db.session.commit()
+    for key in old_keys:
+        storage.delete(key)
+
+
+def _finish_failed(video_id: int, reason: str, *, delete: list[str | None],
+                   detail: str | None = None) -> None:
+    video = db.session.get(Video, video_id, populate_existing=True)
+    if video is not None and video.state != VideoState.PROCESSING:  # settled by someone else meanwhile
+        db.session.rollback()
+        return
+    if video is not None:
+        delete = [*delete, video.poster_key, video.rendition_key, video.preview_key]
+        video.state, video.error, video.error_detail = VideoState.FAILED, reason, detail
+        video.processed_at = utcnow()
+        video.poster_key = video.rendition_key = video.preview_key = video.preview_bytes = None
+        video.fingerprint = video.similar_entry_id = video.similar_distance = None
+    db.session.commit()
+    storage = get_storage()
+    for key in delete:
+        storage.delete(key)
+
+
+class _Progress:
+    """Writes the share of a run done (0..1) on the video's row while ffmpeg runs: at most once per
+    :data:`PROGRESS_INTERVAL_S` and only after a gain of :data:`PROGRESS_STEP`, each write in its own short
+    transaction on its own connection (:func:`store_progress`), so that the web process polling the row sees
+    it at once and the job's session holds nothing."""
+
+    def __init__(self, video_id: int):
+        self.video_id, self.written, self.written_at = video_id, 0.0, float("-inf")
+
+    def part(self, start: float, end: float) -> Callable[[float], None]:
+        """An ``on_progress(fraction)`` callback for one step of the run that covers ``start``..``end``."""
+        return lambda fraction: self.report(start + (end - start) * fraction)
+
+    def report(self, value: float) -> None:
+        now = time.monotonic()
+        if value - self.written < PROGRESS_STEP or now - self.written_at < PROGRESS_INTERVAL_S:
+            return
+        self.written, self.written_at = value, now
+        store_progress(self.video_id, value)
+
+
+def store_progress(video_id: int, value: float) -> None:
+    """Set ``progress`` of video ``video_id`` to ``value`` (0..1) while it is processing, committed at once
+    on a connection of its own."""
+    with db.engine.begin() as conn:
+        conn.execute(update(Video).where(Video.id == video_id, Video.state == VideoState.PROCESSING)
+                     .values(progress=round(min(max(value, 0.0), 1.0), 4)))
+
+
+@on_start
+def recover_unfinished() -> None:
+    """After a restart: rows left ``processing`` by a dead process go back to ``pending``, then every pending
+    row is queued for :func:`process_video` (which counts the attempt)."""
+    db.session.execute(update(Video).where(Video.state == VideoState.PROCESSING)
+                       .values(state=VideoState.PENDING))
+    pending = list(db.session.scalars(select(Video.id).where(Video.state == VideoState.PENDING)
+                                      .order_by(Video.id)))
+    db.session.commit()
+    for video_id in pending:
+        enqueue("process_video", video_id)

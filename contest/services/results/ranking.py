@@ -1,0 +1,150 @@
+"""Results: entries of a contest ranked by the mean of their submitted reviews (read only).
+
+The ranking rule lives in :func:`rank_entries` (its docstring states the tie-break); :data:`TIE_BREAK_RULE` is
+the same rule as a sentence for the results page.
+"""
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from contest.extensions import db
+from contest.models import (
+    Assignment,
+    Contest,
+    Criterion,
+    CriterionScore,
+    Entry,
+    EntryState,
+    Review,
+    ReviewState,
+)
+
+#: Means are shown and compared with three decimals.
+MEAN_STEP = Decimal("0.001")
+
+TIE_BREAK_RULE = _l(
+    "Entries with equal totals are ordered by their mean score on the criterion with the highest weight, "
+    "then on the criterion with the next-highest weight, and so on (criteria of equal weight in rubric "
+    "order). Entries that are still equal share a rank, and the next rank is skipped (1, 2, 2, 4)."
+)
+
+
+@dataclass
+class ResultRow:
+    """One entry's result. ``total`` is the mean of its submitted reviews' totals (points out of 100, 3 dp),
+    None without a submitted review; ``criterion_means`` maps criterion id → mean points (3 dp) over the
+    submitted reviews; ``reviews`` counts the submitted reviews; ``rank``/``category_rank`` are None without a
+    total."""
+
+    entry: Entry
+    criterion_means: dict[int, Decimal] = field(default_factory=dict)
+    total: Decimal | None = None
+    reviews: int = 0
+    rank: int | None = None
+    category_rank: int | None = None
+
+
+def rank_entries(*, contest: Contest) -> list[ResultRow]:
+    """Rank the contest's entries in state submitted, best first.
+
+    Only submitted reviews count. An entry's total is the mean of its submitted reviews' totals and each
+    criterion mean is the mean of its points over those reviews, both rounded half-up to 3 decimals; ranking
+    compares these shown values, so anyone can check it against the published table.
+
+    Order: total descending. Tie-break: equal totals are ordered by the mean points on the criterion with the
+    highest weight (compared as a fraction of its max points), then on the criterion with the next-highest
+    weight, and so on; criteria of equal weight are taken in rubric order. Entries still equal on all of these
+    share a rank (standard competition ranking: 1, 2, 2, 4). ``category_rank`` applies the same rule among the
+    entries of the same category. Entries sharing a rank are listed by entry number. Entries without a
+    submitted review come last, by entry number, with rank None.
+
+    Runs three queries (entries, totals per entry, points per entry and criterion), however many entries.
+    """
+    entries = db.session.scalars(
+        select(Entry)
+        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+        .options(joinedload(Entry.category), joinedload(Entry.creator), joinedload(Entry.video))
+        .order_by(Entry.number)
+    ).all()
+    rows = {entry.id: ResultRow(entry=entry) for entry in entries}
+    _fill_totals(contest, rows)
+    _fill_criterion_means(contest, rows)
+
+    key = _sort_key(contest.criteria)
+    ranked = sorted((row for row in rows.values() if row.total is not None), key=key, reverse=True)
+    _assign_ranks(ranked, key, "rank")
+    by_category = sorted(ranked, key=lambda row: row.entry.category_id)
+    for _category, group in groupby(by_category, key=lambda row: row.entry.category_id):
+        _assign_ranks(sorted(group, key=key, reverse=True), key, "category_rank")
+    ranked.sort(key=lambda row: (row.rank, row.entry.number))
+    return ranked + [row for row in rows.values() if row.total is None]
+
+
+def _submitted_reviews_of(contest: Contest):
+    """FROM/WHERE shared by the aggregate queries: submitted reviews of the contest's submitted entries."""
+    return (
+        select()
+        .select_from(Review)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .join(Entry, Entry.id == Assignment.entry_id)
+        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED,
+               Review.state == ReviewState.SUBMITTED)
+        .group_by(Assignment.entry_id)
+    )
+
+
+def _fill_totals(contest: Contest, rows: dict[int, ResultRow]) -> None:
+    stmt = _submitted_reviews_of(contest).add_columns(
+        Assignment.entry_id, func.count(Review.id), func.sum(Review.total), func.count(Review.total)
+    )
+    for entry_id, reviews, total_sum, with_total in db.session.execute(stmt):
+        row = rows[entry_id]
+        row.reviews = reviews
+        row.total = _mean(total_sum, with_total)
+
+
+def _fill_criterion_means(contest: Contest, rows: dict[int, ResultRow]) -> None:
+    stmt = (
+        _submitted_reviews_of(contest)
+        .join(CriterionScore, CriterionScore.review_id == Review.id)
+        .add_columns(Assignment.entry_id, CriterionScore.criterion_id, func.sum(CriterionScore.points),
+                     func.count(CriterionScore.id))
+        .group_by(CriterionScore.criterion_id)
+    )
+    for entry_id, criterion_id, points_sum, count in db.session.execute(stmt):
+        rows[entry_id].criterion_means[criterion_id] = _mean(points_sum, count)
+
+
+def _mean(total, count: int) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(total) / count).quantize(MEAN_STEP, rounding=ROUND_HALF_UP)
+
+
+def _sort_key(criteria: list[Criterion]):
+    """Key (total, fraction of max on the heaviest criterion, …): larger is better. ``criteria`` is in rubric
+    order and ``sorted`` is stable, so equal weights keep rubric order."""
+    order = sorted(criteria, key=lambda c: -c.weight)
+    missing = Decimal(-1)
+
+    def key(row: ResultRow) -> tuple:
+        means = row.criterion_means
+        fractions = tuple(means[c.id] / c.max_points if c.id in means else missing for c in order)
+        return (row.total, *fractions)
+
+    return key
+
+
+def _assign_ranks(ordered: list[ResultRow], key, attribute: str) -> None:
+    """Standard competition ranking over rows already sorted best first: equal keys share a rank, and the
+    following rank skips as many places as rows shared (1, 2, 2, 4)."""
+    previous = None
+    for position, row in enumerate(ordered, start=1):
+        current = key(row)
+        rank = position if current != previous else getattr(ordered[position - 2], attribute)
+        setattr(row, attribute, rank)
+        previous = current

@@ -1,0 +1,205 @@
+"""Entries (作品): creating, editing, uploading the video, submitting and withdrawing. Flushes, never commits.
+
+Entry life cycle (:data:`TRANSITIONS`)::
+
+    draft ──submit (video ready)──▶ submitted
+      ▲                                  │
+      └─────── new video uploaded ───────┘
+    draft | submitted ──withdraw (creator)──────▶ withdrawn      (final)
+    draft | submitted ──disqualify (organizer)──▶ disqualified   (final)
+
+* A creator may create, edit, upload, submit and withdraw only inside the contest's submission window
+  ``opens_at <= now < closes_at`` (:func:`require_open`); an organizer may disqualify at any time.
+* A *submitted* entry stays editable (title, description, category) until ``closes_at``. Uploading a new
+  video takes it back to *draft*: "submitted" always means "a ready video the creator confirmed", so the
+  creator submits again once the new video is ready.
+* Withdrawn and disqualified entries are final: they can no longer be edited, re-submitted or re-opened.
+* At most ``Contest.max_entries_per_creator`` entries per creator and contest that are not withdrawn.
+
+Uploading the video is :mod:`contest.services.uploads.admission`; the submission window is
+:mod:`contest.services.submissions.window`.
+"""
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func, select, update
+
+from contest.extensions import db
+from contest.models import (
+    Category,
+    Contest,
+    Entry,
+    EntryState,
+    Role,
+    User,
+    VideoState,
+    utcnow,
+)
+from contest.services.judging.changes import progress_changed
+from contest.services.submissions.errors import SubmissionError
+from contest.services.submissions.window import require_open
+
+TRANSITIONS: dict[EntryState, set[EntryState]] = {
+    EntryState.DRAFT: {EntryState.SUBMITTED, EntryState.WITHDRAWN, EntryState.DISQUALIFIED},
+    EntryState.SUBMITTED: {EntryState.DRAFT, EntryState.WITHDRAWN, EntryState.DISQUALIFIED},
+    EntryState.WITHDRAWN: set(),
+    EntryState.DISQUALIFIED: set(),
+}
+#: States in which the creator may still change an entry (inside the window).
+EDITABLE = {EntryState.DRAFT, EntryState.SUBMITTED}
+
+ENTRY_STATE_LABELS = {
+    EntryState.DRAFT: _l("Draft"),
+    EntryState.SUBMITTED: _l("Submitted"),
+    EntryState.WITHDRAWN: _l("Withdrawn"),
+    EntryState.DISQUALIFIED: _l("Disqualified"),
+}
+VIDEO_STATE_LABELS = {
+    VideoState.PENDING: _l("Waiting to be processed"),
+    VideoState.PROCESSING: _l("Processing"),
+    VideoState.READY: _l("Ready"),
+    VideoState.FAILED: _l("Processing failed"),
+}
+
+
+
+
+# --- rules -------------------------------------------------------------------------------------------------
+
+def count_active_entries(*, contest: Contest, creator: User) -> int:
+    """Entries of ``creator`` in ``contest`` that count towards the limit: every state except withdrawn."""
+    return db.session.scalar(select(func.count(Entry.id)).where(
+        Entry.contest_id == contest.id, Entry.creator_id == creator.id, Entry.state != EntryState.WITHDRAWN,
+    ))
+
+
+def entries_of(*, creator: User) -> list[Entry]:
+    """Every entry of ``creator`` (all contests and states), newest first."""
+    return list(db.session.scalars(select(Entry).where(Entry.creator_id == creator.id)
+                                   .order_by(Entry.created_at.desc(), Entry.id.desc())))
+
+
+def require_editable(entry: Entry) -> None:
+    if entry.state not in EDITABLE:
+        raise SubmissionError(_("This entry is %(state)s and can no longer be changed.",
+                                state=ENTRY_STATE_LABELS[entry.state]))
+
+
+def move(entry: Entry, target: EntryState) -> None:
+    if target not in TRANSITIONS[entry.state]:
+        raise SubmissionError(_("A %(state)s entry cannot become %(target)s.",
+                                state=ENTRY_STATE_LABELS[entry.state], target=ENTRY_STATE_LABELS[target]))
+    entry.state = target
+
+
+def _check_fields(contest: Contest, category: Category | None, title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise SubmissionError(_("Give the entry a title."))
+    if len(title) > 200:
+        raise SubmissionError(_("The title may have at most %(max)d characters.", max=200))
+    if category is None or category.contest_id != contest.id:
+        raise SubmissionError(_("Choose one of the categories of this contest."))
+    return title
+
+
+# --- entries -----------------------------------------------------------------------------------------------
+
+def next_entry_number(*, contest: Contest) -> str:
+    """Hand out the next entry number ``<code>-<NNNN>`` (e.g. ``XH2026-0007``).
+
+    ``UPDATE contest SET entry_seq = entry_seq + 1`` and read it back in the same transaction: the row lock
+    (PostgreSQL) or the write lock (SQLite) makes concurrent callers wait, so no two get the same number. The
+    number is not reused if the caller rolls back (the increment rolls back too).
+    """
+    db.session.execute(update(Contest).where(Contest.id == contest.id)
+                       .values(entry_seq=Contest.entry_seq + 1).execution_options(synchronize_session=False))
+    seq = db.session.scalar(select(Contest.entry_seq).where(Contest.id == contest.id))
+    db.session.expire(contest, ["entry_seq"])
+    return f"{contest.code}-{seq:04d}"
+
+
+def create_entry(*, contest: Contest, creator: User, category: Category, title: str,
+                 description: str = "") -> Entry:
+    """Create a draft entry of ``creator`` in ``contest``.
+
+    Raises :class:`SubmissionError` outside the submission window, for a category of another contest, an empty
+    title, or when the creator already has ``contest.max_entries_per_creator`` entries that are not withdrawn.
+    The entry number is taken *before* counting so that the contest row lock serializes concurrent creations.
+    """
+    require_open(contest)
+    title = _check_fields(contest, category, title)
+    if creator.role != Role.CREATOR:
+        raise SubmissionError(_("Only creators can enter a contest."))
+    number = next_entry_number(contest=contest)
+    count = count_active_entries(contest=contest, creator=creator)
+    if count >= contest.max_entries_per_creator:
+        raise SubmissionError(ngettext(
+            "You already have %(num)d entry in this contest; the limit is %(limit)d.",
+            "You already have %(num)d entries in this contest; the limit is %(limit)d.",
+            count, limit=contest.max_entries_per_creator))
+    entry = Entry(contest=contest, creator=creator, category=category, number=number, title=title,
+                  description=(description or "").strip(), state=EntryState.DRAFT)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def update_entry(*, entry: Entry, title: str, description: str, category: Category) -> Entry:
+    """Change title, description and category of a draft or submitted entry (state unchanged).
+
+    Raises :class:`SubmissionError` outside the window, for a withdrawn/disqualified entry or bad fields.
+    """
+    require_open(entry.contest)
+    require_editable(entry)
+    entry.title = _check_fields(entry.contest, category, title)
+    entry.description = (description or "").strip()
+    entry.category = category
+    db.session.flush()
+    return entry
+
+
+def submit_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
+    """Submit a draft entry whose video is ready; sets ``submitted_at`` (``at``, default now).
+
+    Raises :class:`SubmissionError` outside the window, when the entry is not a draft, or when its video is
+    missing, still processing or failed.
+    """
+    at = at or utcnow()
+    require_open(entry.contest, at)
+    if entry.state == EntryState.SUBMITTED:
+        raise SubmissionError(_("This entry has already been submitted."))
+    require_editable(entry)
+    video = entry.video
+    if video is None:
+        raise SubmissionError(_("Upload a video before submitting."))
+    if video.state == VideoState.FAILED:
+        raise SubmissionError(_("Your video could not be processed; upload another file, then submit."))
+    if video.state != VideoState.READY:
+        raise SubmissionError(_("Your video is still being processed; you can submit once it is ready."))
+    move(entry, EntryState.SUBMITTED)
+    entry.submitted_at = at
+    db.session.flush()
+    return entry
+
+
+def withdraw_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
+    """Withdraw a draft or submitted entry for good (it then no longer counts towards the limit).
+
+    Raises :class:`SubmissionError` outside the window or when the entry is already withdrawn/disqualified.
+    """
+    require_open(entry.contest, at)
+    require_editable(entry)
+    move(entry, EntryState.WITHDRAWN)
+    db.session.flush()
+    return entry
+
+
+def disqualify_entry(*, entry: Entry) -> Entry:
+    """Organizer action at any time: a draft or submitted entry becomes disqualified (final)."""
+    move(entry, EntryState.DISQUALIFIED)
+    db.session.flush()
+    progress_changed(entry.contest_id)
+    return entry

@@ -1,0 +1,129 @@
+import html
+import io
+import re
+
+import openpyxl
+import pytest
+from flask_babel import force_locale
+
+from contest.models import Role
+from contest.services.results.exports import results_csv, results_xlsx
+from tests.services.results.test_exports import EXPECTED_RESULTS, scored_contest  # noqa: F401  (fixture)
+
+URLS = ["/organizer/contests/{id}/results", "/organizer/contests/{id}/results.csv",
+        "/organizer/contests/{id}/results.xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_rows(page: bytes) -> list[list[str]]:
+    """The text of every cell of the results table, row by row."""
+    text = page.decode()
+    rows = re.findall(r'<tr data-entry="[^"]*">(.*?)</tr>', text, re.S)
+    return [[html.unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in rows]
+
+
+def shown(row) -> list[str]:
+    return ["—" if value is None else str(value) for value in row]
+
+
+@pytest.fixture
+def organizer(make_user, login):
+    return login(make_user(Role.ORGANIZER))
+
+
+def test_results_page_shows_ranks_means_totals_and_rule(client, login, make_user, scored_contest):
+    client.set_cookie("lang", "en")  # before any page: the locale is cached for the test's app context
+    login(make_user(Role.ORGANIZER))
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results")
+
+    assert response.status_code == 200
+    assert table_rows(response.data) == [shown(row) for row in EXPECTED_RESULTS]
+    page = response.data.decode()
+    assert "share a rank" in page  # TIE_BREAK_RULE, stated on the page
+    assert f'href="/organizer/contests/{scored_contest.id}/results.csv"' in page
+    assert f'href="/organizer/contests/{scored_contest.id}/results.xlsx"' in page
+
+
+def test_results_page_filters_by_category(client, organizer, scored_contest):
+    vlog = scored_contest.categories[1]
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results?category={vlog.id}")
+
+    assert response.status_code == 200
+    rows = table_rows(response.data)
+    assert [row[2] for row in rows] == ["XH2026-0002", "XH2026-0004"]
+    assert rows[0][:2] == ["3", "1"]  # overall rank kept, category rank 1
+
+
+def test_unknown_category_shows_every_entry(client, organizer, scored_contest):
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results?category=999")
+
+    assert len(table_rows(response.data)) == len(EXPECTED_RESULTS)
+
+
+def test_csv_download(client, organizer, scored_contest, app):
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results.csv")
+
+    assert response.status_code == 200
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == "attachment; filename=XH2026-results.csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        assert response.data == results_csv(contest=scored_contest)
+    assert response.data.startswith(b"\xef\xbb\xbf")
+
+
+def test_xlsx_download(client, organizer, scored_contest):
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results.xlsx")
+
+    assert response.status_code == 200
+    assert response.content_type == XLSX
+    assert response.headers["Content-Disposition"] == "attachment; filename=XH2026-results.xlsx"
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    ranks = [row[:3] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert ranks == [row[:3] for row in EXPECTED_RESULTS]
+    assert wb.worksheets[1].max_row == 1 + 5
+
+
+def test_download_name_with_chinese_code_is_encoded(client, organizer, make_contest):
+    contest = make_contest(code="西湖2026")
+
+    disposition = client.get(f"/organizer/contests/{contest.id}/results.csv").headers["Content-Disposition"]
+
+    assert disposition.isascii()
+    assert "filename*=UTF-8''%E8%A5%BF%E6%B9%962026-results.csv" in disposition
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_unknown_contest_is_404(client, organizer, url):
+    assert client.get(url.format(id=999)).status_code == 404
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("role", [Role.CREATOR, Role.JUDGE])
+def test_creators_and_judges_are_refused(client, login, make_user, make_contest, url, role):
+    contest = make_contest()
+    login(make_user(role))
+
+    assert client.get(url.format(id=contest.id)).status_code == 403
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_anonymous_is_sent_to_login(client, make_contest, url):
+    contest = make_contest()
+
+    response = client.get(url.format(id=contest.id))
+
+    assert response.status_code == 302
+    assert response.location.startswith("/auth/login")
+
+
+def test_xlsx_download_matches_the_service(client, organizer, scored_contest, app):
+    response = client.get(f"/organizer/contests/{scored_contest.id}/results.xlsx")
+    with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+        expected = openpyxl.load_workbook(io.BytesIO(results_xlsx(contest=scored_contest)))
+    got = openpyxl.load_workbook(io.BytesIO(response.data))
+
+    assert got.sheetnames == expected.sheetnames
+    for mine, theirs in zip(got.worksheets, expected.worksheets):
+        assert list(mine.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
