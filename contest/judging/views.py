@@ -18,6 +18,7 @@ from contest.judging.forms import review_form
 from contest.models import Assignment, EntryState, ReviewState, Role
 from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
+from contest.services.submissions.projections import for_judge
 
 bp = Blueprint("judging", __name__)
 require_role(bp, Role.JUDGE)
@@ -50,7 +51,7 @@ def entry(entry_id: int):
                 return redirect(_next_url())
             flash(_("Draft saved. It does not count until you submit it."), "info")
             return redirect(url_for(".entry", entry_id=entry_id))
-    return render_template("judging/entry.html", assignment=assignment, entry=assignment.entry,
+    return render_template("judging/entry.html", assignment=assignment, entry=for_judge(assignment.entry),
                            review=assignment.review, form=form)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from contest.models import Contest
+from contest.models import Contest, Orientation
 from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
 
 #: Largest side an organizer can ask for, pixels (16K is 15360).
@@ -24,7 +24,12 @@ _SHORT_SIDE = re.compile(r"^(\d{1,6})\s*p?$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class TechnicalRules:
-    """Requirements beyond duration, size and orientation; empty / None = no limit.
+    """A contest's technical requirements, the one value object every check reads; empty / None = no limit.
+
+    ``max_file_bytes``: largest original, bytes (inclusive); ``min_duration_s``/``max_duration_s``: seconds,
+    inclusive; ``orientation``: of the displayed picture (:class:`~contest.models.Orientation`, ``any`` = no
+    rule). These four are set with the contest's other fields (:mod:`contest.services.contests.setup`) and
+    checked there; the rest below is validated by :func:`problems` and written by :func:`apply_rules`.
 
     ``containers``: keys of :data:`~contest.models.contest.CONTAINER_LABELS` (``("mp4",)``); ``video_codecs``:
     keys of :data:`~contest.models.contest.VIDEO_CODEC_LABELS` (``("h264",)``); ``*_short_px``/``*_long_px``:
@@ -34,6 +39,10 @@ class TechnicalRules:
     needs a sound track.
     """
 
+    max_file_bytes: int | None = None
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    orientation: Orientation = Orientation.ANY
     containers: tuple[str, ...] = ()
     video_codecs: tuple[str, ...] = ()
     min_short_px: int | None = None
@@ -47,7 +56,10 @@ class TechnicalRules:
     @classmethod
     def of(cls, contest: Contest) -> "TechnicalRules":
         """The rules a contest has now."""
-        return cls(containers=tuple(contest.container_list), video_codecs=tuple(contest.video_codec_list),
+        return cls(max_file_bytes=contest.max_file_bytes, min_duration_s=contest.min_duration_s,
+                   max_duration_s=contest.max_duration_s,
+                   orientation=Orientation(contest.orientation or Orientation.ANY),
+                   containers=tuple(contest.container_list), video_codecs=tuple(contest.video_codec_list),
                    min_short_px=contest.min_short_px, min_long_px=contest.min_long_px,
                    max_short_px=contest.max_short_px, max_long_px=contest.max_long_px,
                    min_fps=contest.min_fps, max_fps=contest.max_fps,

@@ -23,10 +23,10 @@ from sqlalchemy import select, update
 from contest.extensions import db
 from contest.infra.storage import CHUNK_BYTES, get_storage, new_key
 from contest.infra.tasks import enqueue, on_start, task
-from contest.models import Contest, Video, VideoState, utcnow
+from contest.models import Video, VideoState, utcnow
+from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import duplicates, fingerprint, renditions
 from contest.services.media import probe as media
-from contest.services.media import rules as media_rules
 from contest.services.media.actions import (
     failure_detail,  # also registers the task make_poster_at
 )
@@ -52,7 +52,7 @@ class _Job:
     original_key: str
     poster_time_s: float | None
     #: The rules an original not checked yet must pass (:func:`_rules_to_check`), else None.
-    rules: Contest | None
+    rules: TechnicalRules | None
 
 
 @task
@@ -119,12 +119,11 @@ def _process(video_id: int) -> None:
         _finish_ready(video_id, outputs, old_keys)
 
 
-def _rules_to_check(video: Video) -> Contest | None:
-    """The rules an original not checked yet (``sha256`` NULL) must pass, as an unsaved copy of its contest's
-    rule fields (:func:`contest.services.media.rules.rules_of`): read while the claim's transaction is open,
-    so that checking them later, while ffprobe runs, opens no transaction. None once the original has been
-    checked."""
-    return media_rules.rules_of(video.entry.contest) if video.sha256 is None else None
+def _rules_to_check(video: Video) -> TechnicalRules | None:
+    """The rules an original not checked yet (``sha256`` NULL) must pass, read while the claim's transaction
+    is open (a plain value object: checking them later, while ffprobe runs, opens no transaction). None once
+    the original has been checked."""
+    return TechnicalRules.of(video.entry.contest) if video.sha256 is None else None
 
 
 def _render(job: _Job, progress: _Progress) -> dict:
@@ -181,7 +180,7 @@ def _check_original(path: Path, job: _Job) -> tuple[media.MediaInfo, dict]:
     db.session.rollback()  # end the read at once: nothing holds the database while ffmpeg runs
     if same_file:
         raise MediaRejected([same_file])
-    info = media.inspect_upload(path, contest=job.rules, size_bytes=size)
+    info = media.inspect_upload(path, rules=job.rules, size_bytes=size)
     return info, {"sha256": digest.hexdigest(), "bytes": size, "facts": info}
 
 

@@ -22,7 +22,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from contest.formatting import format_duration
-from contest.models import Contest, Orientation, Video
+from contest.models import Orientation, Video
+from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import formats as media_formats
 from contest.services.media import rules as media_rules
 from contest.services.media.errors import (
@@ -264,8 +265,9 @@ def rotation_of(stream: dict) -> int:
 
 # --- contest rules -----------------------------------------------------------------------------------------
 
-def inspect_upload(path: Path, *, contest: Contest, size_bytes: int) -> MediaInfo:
-    """Probe an uploaded file and check it against the contest's rules; returns its facts.
+def inspect_upload(path: Path, *, rules: TechnicalRules, size_bytes: int) -> MediaInfo:
+    """Probe an uploaded file of ``size_bytes`` bytes and check it against a contest's ``rules``; returns its
+    facts.
 
     Rules: readable video with a real video stream, complete (its end can be read back), then the contest's
     technical requirements (:func:`contest.services.media.rules.check`: container, codec, duration,
@@ -277,8 +279,8 @@ def inspect_upload(path: Path, *, contest: Contest, size_bytes: int) -> MediaInf
     try:
         info = probe(path, timeout=current_app.config["PROBE_TIMEOUT"])
     except MediaRejected as exc:
-        raise MediaRejected(exc.reasons + media_rules.size_rule(contest, size_bytes)) from None
-    reasons = _completeness(info) + media_rules.check(info, contest, size_bytes)
+        raise MediaRejected(exc.reasons + media_rules.size_rule(rules, size_bytes)) from None
+    reasons = _completeness(info) + media_rules.check(info, rules, size_bytes)
     if reasons:
         raise MediaRejected(reasons)
     return info

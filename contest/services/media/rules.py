@@ -1,6 +1,6 @@
 """A contest's technical requirements, checked against the facts ffprobe gives of an uploaded original.
 
-Every rule reads fields of :class:`~contest.models.Contest` (empty or NULL = no limit) and, when it fails,
+Every rule reads the contest's :class:`~contest.services.contests.technical_rules.TechnicalRules` (empty or None = no limit) and, when it fails,
 says the measured value and the limit in the user's language. Facts come from
 :class:`~contest.services.media.probe.MediaInfo` (ffprobe ``-show_format -show_streams``): ``container`` is
 ffprobe's ``format_name``, ``video_codec`` the stream's ``codec_name``, ``fps`` its ``avg_frame_rate``
@@ -17,8 +17,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from contest.formatting import format_duration, format_size
-from contest.models import Contest, Orientation
+from contest.models import Orientation
 from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
+from contest.services.contests.technical_rules import TechnicalRules
 
 if TYPE_CHECKING:
     from contest.services.media.probe import MediaInfo
@@ -32,16 +33,8 @@ CONTAINER_FORMATS = {
 #: Relative slack of the frame-rate window: a 29.97 fps clip meets "at least 30 fps", a phone clip averaging
 #: 60.3 fps meets "at most 60 fps".
 FPS_TOLERANCE = 0.01
-#: The fields of :class:`~contest.models.Contest` the rules read (for a detached copy, see :func:`rules_of`).
-RULE_FIELDS = (
-    "max_file_bytes", "min_duration_s", "max_duration_s", "orientation", "allowed_containers",
-    "allowed_video_codecs", "min_short_px", "min_long_px", "max_short_px", "max_long_px", "min_fps",
-    "max_fps", "audio_required",
-)
-
-
-def check(info: MediaInfo, contest: Contest, size_bytes: int) -> list[str]:
-    """Every failed rule of ``contest`` for a probed original of ``size_bytes`` bytes, as translated sentences
+def check(info: MediaInfo, rules: TechnicalRules, size_bytes: int) -> list[str]:
+    """Every failed rule of ``rules`` for a probed original of ``size_bytes`` bytes, as translated sentences
     naming the measured value and the limit (empty list: the file meets them all).
 
     Rules, in this order: container family, video codec, duration (``min_duration_s``..``max_duration_s``
@@ -49,15 +42,9 @@ def check(info: MediaInfo, contest: Contest, size_bytes: int) -> list[str]:
     displayed picture, pixels, inclusive), average frame rate (fps, inclusive, :data:`FPS_TOLERANCE`), a sound
     track when ``audio_required``, file size (``max_file_bytes``, inclusive).
     """
-    return (container_rule(info, contest) + codec_rule(info, contest) + duration_rule(info, contest)
-            + orientation_rule(info, contest) + resolution_rule(info, contest) + fps_rule(info, contest)
-            + audio_rule(info, contest) + size_rule(contest, size_bytes))
-
-
-def rules_of(contest: Contest) -> Contest:
-    """An unsaved copy of ``contest`` holding only its rule fields, for checking them without a database
-    session (e.g. while ffprobe runs in a worker)."""
-    return Contest(**{field: getattr(contest, field) for field in RULE_FIELDS})
+    return (container_rule(info, rules) + codec_rule(info, rules) + duration_rule(info, rules)
+            + orientation_rule(info, rules) + resolution_rule(info, rules) + fps_rule(info, rules)
+            + audio_rule(info, rules) + size_rule(rules, size_bytes))
 
 
 def container_family(format_name: str) -> str | None:
@@ -66,8 +53,8 @@ def container_family(format_name: str) -> str | None:
     return next((family for family, names in CONTAINER_FORMATS.items() if parts & names), None)
 
 
-def container_rule(info: MediaInfo, contest: Contest) -> list[str]:
-    allowed = contest.container_list
+def container_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
+    allowed = rules.containers
     family = container_family(info.container)
     if not allowed or family in allowed:
         return []
@@ -76,8 +63,8 @@ def container_rule(info: MediaInfo, contest: Contest) -> list[str]:
               found=found, allowed=_either(CONTAINER_LABELS.get(key, key) for key in allowed))]
 
 
-def codec_rule(info: MediaInfo, contest: Contest) -> list[str]:
-    allowed = contest.video_codec_list
+def codec_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
+    allowed = rules.video_codecs
     if not allowed or info.video_codec in allowed:
         return []
     found = VIDEO_CODEC_LABELS.get(info.video_codec, info.video_codec.upper())
@@ -85,16 +72,16 @@ def codec_rule(info: MediaInfo, contest: Contest) -> list[str]:
               found=found, allowed=_either(VIDEO_CODEC_LABELS.get(key, key) for key in allowed))]
 
 
-def duration_rule(info: MediaInfo, contest: Contest) -> list[str]:
+def duration_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
     """``min_duration_s <= duration_s <= max_duration_s`` (seconds)."""
-    if info.duration_s > contest.max_duration_s:
+    if rules.max_duration_s is not None and info.duration_s > rules.max_duration_s:
         return [_("The video lasts %(duration)s; the longest allowed is %(limit)s.",
                   duration=format_duration(info.duration_s),
-                  limit=format_duration(contest.max_duration_s))]
-    if info.duration_s < contest.min_duration_s:
+                  limit=format_duration(rules.max_duration_s))]
+    if rules.min_duration_s is not None and info.duration_s < rules.min_duration_s:
         return [_("The video lasts %(duration)s; the shortest allowed is %(limit)s.",
                   duration=format_duration(info.duration_s),
-                  limit=format_duration(contest.min_duration_s))]
+                  limit=format_duration(rules.min_duration_s))]
     return []
 
 
@@ -103,8 +90,8 @@ def shape(info: MediaInfo) -> Orientation:
     return info.shape or Orientation.SQUARE
 
 
-def orientation_rule(info: MediaInfo, contest: Contest) -> list[str]:
-    wanted = Orientation(contest.orientation or Orientation.ANY)
+def orientation_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
+    wanted = rules.orientation
     found = shape(info)
     if wanted in (Orientation.ANY, found):
         return []
@@ -121,55 +108,55 @@ def orientation_rule(info: MediaInfo, contest: Contest) -> list[str]:
               "%(width)s×%(height)s (%(shape)s).", **size)]
 
 
-def resolution_rule(info: MediaInfo, contest: Contest) -> list[str]:
+def resolution_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
     """Short and long side of the displayed picture against ``min_short_px``/``min_long_px`` and
     ``max_short_px``/``max_long_px`` (pixels, inclusive; a missing side is not checked)."""
     width, height = info.display_width, info.display_height
     short, long = min(width, height), max(width, height)
     shown = f"{width}×{height}"
-    if _below(short, contest.min_short_px) or _below(long, contest.min_long_px):
+    if _below(short, rules.min_short_px) or _below(long, rules.min_long_px):
         return [_("The picture is %(size)s; this contest requires at least %(limit)s.", size=shown,
-                  limit=_limit(contest.min_short_px, contest.min_long_px, portrait=height > width))]
-    if _below(contest.max_short_px, short) or _below(contest.max_long_px, long):
+                  limit=_limit(rules.min_short_px, rules.min_long_px, portrait=height > width))]
+    if _below(rules.max_short_px, short) or _below(rules.max_long_px, long):
         return [_("The picture is %(size)s; this contest allows at most %(limit)s.", size=shown,
-                  limit=_limit(contest.max_short_px, contest.max_long_px, portrait=height > width))]
+                  limit=_limit(rules.max_short_px, rules.max_long_px, portrait=height > width))]
     return []
 
 
-def fps_rule(info: MediaInfo, contest: Contest) -> list[str]:
+def fps_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
     """Average frame rate within ``min_fps``..``max_fps`` (fps, inclusive, :data:`FPS_TOLERANCE` slack).
     A file whose frame rate ffprobe cannot tell is not refused for it."""
     if info.fps is None:
         return []
-    if contest.min_fps is not None and info.fps < contest.min_fps * (1 - FPS_TOLERANCE):
+    if rules.min_fps is not None and info.fps < rules.min_fps * (1 - FPS_TOLERANCE):
         return [_("The frame rate is %(fps)s fps; the lowest allowed is %(limit)s fps.",
-                  fps=_rate(info.fps), limit=_rate(contest.min_fps))]
-    if contest.max_fps is not None and info.fps > contest.max_fps * (1 + FPS_TOLERANCE):
+                  fps=_rate(info.fps), limit=_rate(rules.min_fps))]
+    if rules.max_fps is not None and info.fps > rules.max_fps * (1 + FPS_TOLERANCE):
         return [_("The frame rate is %(fps)s fps; the highest allowed is %(limit)s fps.",
-                  fps=_rate(info.fps), limit=_rate(contest.max_fps))]
+                  fps=_rate(info.fps), limit=_rate(rules.max_fps))]
     return []
 
 
-def audio_rule(info: MediaInfo, contest: Contest) -> list[str]:
+def audio_rule(info: MediaInfo, rules: TechnicalRules) -> list[str]:
     """With ``audio_required`` the file needs an audio stream (its loudness is not judged)."""
-    if contest.audio_required and info.audio_codec is None:
+    if rules.audio_required and info.audio_codec is None:
         return [_("The video has no sound track; this contest requires videos with sound.")]
     return []
 
 
-def size_rule(contest: Contest, size_bytes: int) -> list[str]:
+def size_rule(rules: TechnicalRules, size_bytes: int) -> list[str]:
     """``size_bytes <= max_file_bytes`` (bytes); sizes are shown in MB with just enough decimals (1 to 3) to
     differ, else in bytes. Needs no probe, so it is also reported for files ffprobe cannot read."""
-    if size_bytes <= contest.max_file_bytes:
+    if rules.max_file_bytes is None or size_bytes <= rules.max_file_bytes:
         return []
     for decimals in (1, 2, 3):
         size = format_size(size_bytes, decimals)
-        limit = format_size(contest.max_file_bytes, decimals)
+        limit = format_size(rules.max_file_bytes, decimals)
         if size != limit:
             break
     else:
         size = _("%(n)s bytes", n=f"{size_bytes:,}")
-        limit = _("%(n)s bytes", n=f"{contest.max_file_bytes:,}")
+        limit = _("%(n)s bytes", n=f"{rules.max_file_bytes:,}")
     return [_("The file is %(size)s; the limit is %(limit)s.", size=size, limit=limit)]
 
 

@@ -13,6 +13,7 @@ from contest.extensions import db
 from contest.infra.after_commit import on_commit, on_rollback
 from contest.infra.storage import FileTooLarge, StoredFile, get_storage, new_key
 from contest.models import Entry, EntryState, Video, VideoState
+from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import duplicates
 from contest.services.media import probe as media
 from contest.services.media.errors import MediaRejected
@@ -100,7 +101,7 @@ def admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str)
         raise SubmissionError(same_file)
     try:
         with storage.local_path(key) as path:
-            info = media.inspect_upload(path, contest=entry.contest, size_bytes=stored.bytes)
+            info = media.inspect_upload(path, rules=TechnicalRules.of(entry.contest), size_bytes=stored.bytes)
     except MediaRejected as exc:
         storage.delete(key)
         raise SubmissionError(exc.reasons) from exc

@@ -7,12 +7,12 @@ path refuses with the same :class:`UploadTooLarge` (HTTP 413) and the same sente
 """
 from flask_babel import gettext as _
 
-from contest.errors import DomainError
 from contest.formatting import format_size
 from contest.models import Contest
+from contest.services.submissions.errors import SubmissionError
 
 
-class UploadTooLarge(DomainError):
+class UploadTooLarge(SubmissionError):
     """The upload is larger than the contest's ``max_file_bytes``; HTTP 413."""
 
     status = 413

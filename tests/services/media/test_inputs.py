@@ -540,7 +540,7 @@ def started(monkeypatch):
             super().__init__(*args, **kwargs)
             procs.append(self)
 
-    monkeypatch.setattr(media.subprocess, "Popen", Recording)
+    monkeypatch.setattr(tools.subprocess, "Popen", Recording)
     return procs
 
 

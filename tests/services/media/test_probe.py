@@ -9,6 +9,7 @@ import pytest
 
 from contest.models import Orientation
 from contest.services.media import probe as media
+from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import tools
 from contest.services.media.errors import MediaRejected, MediaTimeout
 from contest.formatting import format_duration
@@ -48,7 +49,7 @@ def contest(make_contest):
 
 
 def inspect(path: Path, contest, size_bytes: int | None = None):
-    return media.inspect_upload(path, contest=contest, size_bytes=path.stat().st_size if size_bytes is None
+    return media.inspect_upload(path, rules=TechnicalRules.of(contest), size_bytes=path.stat().st_size if size_bytes is None
                                 else size_bytes)
 
 
@@ -221,7 +222,7 @@ def test_timeout_kills_the_whole_process_group(en, monkeypatch):
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(media.subprocess, "Popen", Recording)
+    monkeypatch.setattr(tools.subprocess, "Popen", Recording)
     with pytest.raises(MediaTimeout, match="took longer than the limit of 0.3 s"):
         tools.run_tool(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.3)
     [proc] = started
@@ -234,7 +235,7 @@ def test_a_tool_dies_with_a_process_killed_outright(tmp_path):
     pid_file = tmp_path / "tool.pid"
     script = (
         "from contest import create_app\n"
-        "from contest.services import media\n"
+        "from contest.services.media import tools\n"
         "with create_app('testing').app_context():\n"
         f"    tools.run_tool(['sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], timeout=120)\n"
     )

@@ -8,6 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from contest.models import Contest, Orientation
+from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import rules as media_rules
 from contest.services.media.probe import MediaInfo
 
@@ -44,7 +45,7 @@ def contest(**rules) -> Contest:
 
 def check(facts: MediaInfo, rules: Contest, size_bytes: int = 10 * MIB, *, lang: str = "en") -> list[str]:
     with force_locale(lang):
-        return media_rules.check(facts, rules, size_bytes)
+        return media_rules.check(facts, TechnicalRules.of(rules), size_bytes)
 
 
 #: The example of the issue: vertical 1080×1920 (9:16), 25–60 fps, ≤ 5 min, ≤ 200 MB, H.264 MP4, with sound.
@@ -136,7 +137,7 @@ def test_size_one_byte_over_is_told_in_bytes():
 
 def test_size_rule_alone_needs_no_probe():
     with force_locale("en"):
-        assert media_rules.size_rule(contest(max_file_bytes=MIB), 3 * MIB) == [
+        assert media_rules.size_rule(TechnicalRules.of(contest(max_file_bytes=MIB)), 3 * MIB) == [
             "The file is 3 MB; the limit is 1 MB."]
 
 
@@ -227,13 +228,17 @@ def test_sound_required():
 
 # --- copies -----------------------------------------------------------------------------------------------
 
-def test_rules_of_copies_every_rule_field():
+def test_the_value_object_copies_every_rule_of_the_contest():
     original = contest(**REAL)
-    copy = media_rules.rules_of(original)
-    assert {f: getattr(copy, f) for f in media_rules.RULE_FIELDS} == {
-        f: getattr(original, f) for f in media_rules.RULE_FIELDS}
+    rules = TechnicalRules.of(original)
+    assert (rules.max_file_bytes, rules.min_duration_s, rules.max_duration_s, rules.orientation) == (
+        200 * MIB, 1.0, 300.0, Orientation.PORTRAIT)
+    assert (rules.containers, rules.video_codecs, rules.min_short_px, rules.min_long_px, rules.min_fps,
+            rules.max_fps, rules.audio_required) == (("mp4",), ("h264",), 1080, 1920, 25.0, 60.0, True)
     broken = replace(info(), fps=24.0, audio_codec=None)
-    assert check(broken, copy) == check(broken, original) and len(check(broken, copy)) == 2
+    with force_locale("en"):
+        assert media_rules.check(broken, rules, 10 * MIB) == check(broken, original)
+    assert len(check(broken, original)) == 2
 
 
 def test_a_partial_copy_without_the_new_fields_means_no_limits():

@@ -226,7 +226,7 @@ def test_display_filename_keeps_chinese_and_drops_paths_and_controls(raw, shown)
 
 def test_display_filename_is_capped_and_keeps_the_extension():
     shown = admission.display_filename("长" * 300 + ".mov")
-    assert len(shown) == submissions.MAX_FILENAME_CHARS and shown.endswith("长.mov")
+    assert len(shown) == admission.MAX_FILENAME_CHARS and shown.endswith("长.mov")
 
 
 # --- upload ------------------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_rejected_file_leaves_nothing_behind(app, db, contest, creator, tmp_path
 def test_file_over_the_contest_limit_is_refused_with_the_limit(app, db, make_contest, creator):
     small = make_contest(max_file_bytes=100 * 1024)
     entry = new_entry(small, creator)
-    with pytest.raises(SubmissionError, match=r"larger than 0\.1 MB"):
+    with pytest.raises(SubmissionError, match=r"accepts video files up to 0\.1 MB"):
         attach(entry, media(PLAIN))
     assert stored_keys(app) == [] and video_rows(db) == 0
 

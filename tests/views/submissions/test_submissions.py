@@ -241,7 +241,7 @@ def test_file_just_over_the_limit_is_refused_by_the_storage_count(app, client, d
     entry = make_entry(contest=make_contest(max_file_bytes=size - 1000), creator=creator)
     response = upload(client, entry, media(PLAIN))
     assert response.status_code == 200
-    assert "The file is larger than 1 MB, the limit of this contest." in text(response)
+    assert "This contest accepts video files up to 1 MB." in text(response)
     assert stored_keys(app) == [] and count(db, Video) == 0
 
 
