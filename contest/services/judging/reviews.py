@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from contest.errors import DomainError
 from contest.extensions import db
+from contest.infra.sqlite import lock_for_write
 from contest.models import (
     Assignment,
     Criterion,
@@ -121,9 +122,10 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
 
 
 def _lock_assignment(assignment: Assignment) -> None:
-    """Lock the assignment row until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
-    no row locks and lets one writer at a time) and re-read its review and scores, which another transaction
-    may have written while we waited."""
+    """Lock the assignment row until the transaction ends and re-read its review and scores, which another
+    transaction may have written while we waited: ``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has no row
+    locks, so there the database's write lock is taken first (:func:`contest.infra.sqlite.lock_for_write`)."""
+    lock_for_write(db.session)
     db.session.scalars(
         select(Assignment).where(Assignment.id == assignment.id)
         .options(selectinload(Assignment.review).selectinload(Review.scores))
