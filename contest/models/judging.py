@@ -39,6 +39,7 @@ class Assignment(db.Model):
     judge: Mapped[User] = relationship()
     entry: Mapped[Entry] = relationship()
     review: Mapped["Review | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+    #: Reviews voided when the entry's video was replaced (:class:`VoidedReview`), oldest first.
     voided_reviews: Mapped[list["VoidedReview"]] = relationship(
         back_populates="assignment", cascade="all, delete-orphan", order_by="VoidedReview.id")
 

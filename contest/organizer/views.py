@@ -256,9 +256,11 @@ def _entry_page(entry_id: int, permit_form: ReplacementPermitForm) -> str:
     entry = entry_with_details(entry_id=entry_id)
     if entry is None:
         abort(404)
+    permits = voiding.permit_history(entry=entry)
+    voided = voiding.voided_reviews(entry=entry) if any(p.used_at for p in permits) else []
     return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
                            similar=similar_links(entry), can_rerun=can_rerun(entry.video),
-                           permits=voiding.permit_history(entry=entry), permit_form=permit_form)
+                           permits=permits, voided=voided, permit_form=permit_form)
 
 
 def _page() -> int:

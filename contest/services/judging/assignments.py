@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from contest.errors import DomainError
 from contest.extensions import db
@@ -18,7 +18,6 @@ from contest.models import (
     ReviewState,
     Role,
     User,
-    VoidedReview,
 )
 from contest.services.judging.changes import progress_changed
 
@@ -152,12 +151,10 @@ def review_counts(*, contest: Contest, entry_ids: list[int] | None = None) -> di
 
 
 def entry_assignments(*, entry: Entry) -> list[Assignment]:
-    """The entry's assignments with judge, review and scores, and voided reviews (with who voided them)
-    loaded, by judge name."""
+    """The entry's assignments with judge, review and scores loaded, by judge name."""
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.entry_id == entry.id)
-        .options(joinedload(Assignment.judge), joinedload(Assignment.review).selectinload(Review.scores),
-                 selectinload(Assignment.voided_reviews).joinedload(VoidedReview.voided_by))
+        .options(joinedload(Assignment.judge), joinedload(Assignment.review).selectinload(Review.scores))
     ).unique().all()
     return sorted(assignments, key=lambda a: (a.judge.display_name, a.judge_id))
 

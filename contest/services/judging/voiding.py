@@ -172,3 +172,13 @@ def permit_history(*, entry: Entry) -> list[ReplacementPermit]:
         .options(joinedload(ReplacementPermit.allowed_by), joinedload(ReplacementPermit.revoked_by))
         .order_by(ReplacementPermit.id.desc())
     ))
+
+
+def voided_reviews(*, entry: Entry) -> list[VoidedReview]:
+    """Every voided review of ``entry`` with its judge and who voided it, oldest first (one query)."""
+    return list(db.session.scalars(
+        select(VoidedReview).join(VoidedReview.assignment).where(Assignment.entry_id == entry.id)
+        .options(joinedload(VoidedReview.assignment).joinedload(Assignment.judge),
+                 joinedload(VoidedReview.voided_by))
+        .order_by(VoidedReview.id)
+    ))
