@@ -53,7 +53,9 @@ class Review(db.Model):
     """A judge's review of one assigned entry.
 
     ``total`` is derived: the weighted total on a 0..100 scale, written only by
-    :func:`contest.services.judging.reviews.update_review_total` (formula in its docstring).
+    :func:`contest.services.judging.reviews.update_review_total` (formula in its docstring). A review voided
+    because the entry's video was replaced is moved to :class:`VoidedReview` (this row is deleted), so every
+    review here scores the entry's current video.
     """
 
     __tablename__ = "review"

@@ -7,8 +7,9 @@ Writes flush and never commit; the request commits once. Rules:
   updates the same rows;
 - a draft may leave criteria unscored; submitting needs every criterion of the contest scored;
 - a submitted review is final (:class:`ReviewError` "already submitted"): it counts in the results from that
-  moment, and letting judges edit it afterwards would move published rankings without a trace. Nothing reopens
-  a review yet; if that is needed it belongs to organizers, as a separate, recorded action.
+  moment, and letting judges edit it afterwards would move published rankings without a trace. The only way
+  past it is an organizer's recorded action: allowing a new video voids the entry's reviews
+  (:mod:`contest.services.judging.voiding`), and the judge then scores the new video in a fresh review.
 """
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from math import lcm

@@ -226,7 +226,7 @@ def test_display_filename_keeps_chinese_and_drops_paths_and_controls(raw, shown)
 
 def test_display_filename_is_capped_and_keeps_the_extension():
     shown = admission.display_filename("长" * 300 + ".mov")
-    assert len(shown) == submissions.MAX_FILENAME_CHARS and shown.endswith("长.mov")
+    assert len(shown) == admission.MAX_FILENAME_CHARS and shown.endswith("长.mov")
 
 
 # --- upload ------------------------------------------------------------------------------------------------
