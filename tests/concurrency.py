@@ -5,7 +5,7 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from contest.models import Assignment, CriterionScore, Review
+from contest.models import Assignment, CriterionScore, Entry, Review, User
 from tests.conftest import PASSWORD
 
 
@@ -82,3 +82,18 @@ def post_together(clients: list, url: str, data: dict) -> list:
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads), "a request is stuck (lock wait?)"
     return responses
+
+
+def post_the_same_review(app, db, *, judge: User, entry: Entry, action: str, count: int) -> tuple[Review, list]:
+    """``count`` requests of ``judge`` posting the same scores of ``entry`` at once (8 / 7.5 / 9 on the test
+    rubric 40/30/30, total 81.500) with the button ``action`` ("save_draft" or "submit_final"). Asserts that
+    no request raised (a 500) and that one review with its three scores and total is left; returns it and the
+    responses sorted by status."""
+    data = {f"criterion_{c.id}": p for c, p in zip(entry.contest.criteria, ["8", "7.5", "9"])}
+    data.update({"comment": "双击提交", action: "1"})
+    responses = post_together(logged_in_clients(app, judge, count), f"/judge/entries/{entry.id}", data)
+    assert not any(isinstance(r, Exception) for r in responses), responses
+    db.session.expire_all()
+    review = db.session.scalar(select(Review))
+    assert counts(db) == (1, 3) and str(review.total) == "81.500"
+    return review, sorted(responses, key=lambda r: r.status_code)

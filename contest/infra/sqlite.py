@@ -15,6 +15,9 @@ autocommit and opens the transaction just before the first INSERT/UPDATE/DELETE;
 until the commit. ``SELECT … FOR UPDATE`` does nothing on SQLite, so a write that must re-read rows under a
 lock (read, decide, write) calls :func:`lock_for_write` first: ``BEGIN IMMEDIATE`` takes the database's write
 lock before the re-read. On other databases both do nothing.
+
+With WAL a database is three files (``contest.db``, ``-wal``, ``-shm``): back it up with
+``sqlite3 contest.db ".backup copy.db"``, not by copying ``contest.db`` alone while the site runs.
 """
 from functools import partial
 

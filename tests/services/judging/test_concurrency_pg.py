@@ -18,7 +18,7 @@ from contest.services.judging.reviews import ReviewError, save_review
 from contest.services.metrics.plays import record_play
 from contest.services.results.ranking import rank_entries
 from contest.services.submissions.entries import SubmissionError, create_entry
-from tests.concurrency import counts, load_assignment, logged_in_clients, post_together, run_together
+from tests.concurrency import counts, load_assignment, post_the_same_review, run_together
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.postgres
@@ -119,15 +119,8 @@ def test_the_same_review_posted_twice_at_once_answers_both_requests_normally(app
     judge = make_user(Role.JUDGE)
     db.session.add(Assignment(judge=judge, entry=entry))
     db.session.commit()
-    clients = logged_in_clients(app, judge, 2)
-    data = {f"criterion_{c.id}": p for c, p in zip(contest.criteria, ["8", "7.5", "9"])}
-    data.update({"comment": "双击提交", action: "1"})
-    responses = post_together(clients, f"/judge/entries/{entry.id}", data)
-    assert not any(isinstance(r, Exception) for r in responses), responses
-    statuses = sorted(r.status_code for r in responses)
-    db.session.expire_all()
-    review = db.session.scalar(select(Review))
-    assert counts(db) == (1, 3) and review.total == D("81.500")
+    review, responses = post_the_same_review(app, db, judge=judge, entry=entry, action=action, count=2)
+    statuses = [r.status_code for r in responses]
     if action == "save_draft":
         assert statuses == [302, 302] and review.state == ReviewState.DRAFT
     else:
