@@ -16,6 +16,9 @@ class Config:
     #: SQLAlchemy URL. Default: SQLite file under instance/.
     DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'contest.db'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Seconds a SQLite writer waits for the database's write lock before "database is locked"
+    #: (contest/infra/sqlite.py; SQLite only).
+    SQLITE_BUSY_TIMEOUT_S = 30
 
     # --- media ----------------------------------------------------------------------------------------
     STORAGE_BACKEND = "local"  # "local" (files under UPLOAD_ROOT)

@@ -71,9 +71,10 @@ def app_languages() -> list[str]:
 def register_extensions(app: Flask) -> None:
     from contest import models  # noqa: F401  (register tables on the metadata)
     from contest.extensions import babel, csrf, db, login_manager, migrate
-    from contest.infra import storage, tasks
+    from contest.infra import sqlite, storage, tasks
 
     db.init_app(app)
+    sqlite.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

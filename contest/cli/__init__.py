@@ -35,7 +35,9 @@ def register(app: Flask) -> None:
     @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
     @click.option("--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
                   help="File to write, or - for standard output.")
-    def export_results_command(code: str, fmt: str, output: str):
+    @click.option("--fully-reviewed-only", is_flag=True,
+                  help="Rank only entries every assigned judge has reviewed (the others are listed unranked).")
+    def export_results_command(code: str, fmt: str, output: str, fully_reviewed_only: bool):
         """Write a contest's results: CSV (UTF-8 with BOM) or XLSX, the same bytes as the organizer's
         download, with headers in the default language."""
         from flask_babel import force_locale
@@ -49,7 +51,8 @@ def register(app: Flask) -> None:
             known = ", ".join(db.session.scalars(select(Contest.code).order_by(Contest.code))) or "none"
             raise click.ClickException(f"no contest with code {code!r} (known codes: {known})")
         with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
-            data = (results_csv if fmt == "csv" else results_xlsx)(contest=contest)
+            data = (results_csv if fmt == "csv" else results_xlsx)(contest=contest,
+                                                                   fully_reviewed_only=fully_reviewed_only)
         with click.open_file(output, "wb") as out:
             out.write(data)
         if output != "-":

@@ -18,6 +18,7 @@ from contest.judging.forms import review_form
 from contest.models import Assignment, EntryState, ReviewState, Role
 from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
+from contest.services.judging import voiding
 from contest.services.submissions.projections import for_judge
 
 bp = Blueprint("judging", __name__)
@@ -29,8 +30,9 @@ def queue():
     page = request.args.get("page", 1, type=int)
     assignments = judging_queries.judge_queue_page(judge=current_user, page=page,
                                                    per_page=current_app.config["PAGE_SIZE"])
+    notices = voiding.voided_notices(assignment_ids=[a.id for a in assignments.items])
     return render_template("judging/queue.html", assignments=assignments, done=assignments.submitted,
-                           total=assignments.total)
+                           total=assignments.total, notices=notices)
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
@@ -51,8 +53,9 @@ def entry(entry_id: int):
                 return redirect(_next_url())
             flash(_("Draft saved. It does not count until you submit it."), "info")
             return redirect(url_for(".entry", entry_id=entry_id))
+    notice = voiding.voided_notices(assignment_ids=[assignment.id]).get(assignment.id)
     return render_template("judging/entry.html", assignment=assignment, entry=for_judge(assignment.entry),
-                           review=assignment.review, form=form)
+                           review=assignment.review, form=form, notice=notice)
 
 
 def _load_assignment(entry_id: int) -> Assignment:

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
@@ -39,6 +39,9 @@ class Assignment(db.Model):
     judge: Mapped[User] = relationship()
     entry: Mapped[Entry] = relationship()
     review: Mapped["Review | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan")
+    #: Reviews voided when the entry's video was replaced (:class:`VoidedReview`), oldest first.
+    voided_reviews: Mapped[list["VoidedReview"]] = relationship(
+        back_populates="assignment", cascade="all, delete-orphan", order_by="VoidedReview.id")
 
 
 class ReviewState(enum.StrEnum):
@@ -50,7 +53,9 @@ class Review(db.Model):
     """A judge's review of one assigned entry.
 
     ``total`` is derived: the weighted total on a 0..100 scale, written only by
-    :func:`contest.services.judging.reviews.update_review_total` (formula in its docstring).
+    :func:`contest.services.judging.reviews.update_review_total` (formula in its docstring). A review voided
+    because the entry's video was replaced is moved to :class:`VoidedReview` (this row is deleted), so every
+    review here scores the entry's current video.
     """
 
     __tablename__ = "review"
@@ -83,3 +88,62 @@ class CriterionScore(db.Model):
 
     review: Mapped[Review] = relationship(back_populates="scores")
     criterion: Mapped[Criterion] = relationship()
+
+
+class ReplacementPermit(db.Model):
+    """An organizer's permission for the creator to replace the video of an entry that judges have reviewed
+    (without one, every upload path refuses: :mod:`contest.services.judging.voiding`).
+
+    It serves the next upload only: that upload sets ``used_at`` and voids the entry's reviews. Until then the
+    organizer may revoke it (``revoked_at``/``revoked_by``). Open: neither used nor revoked; at most one per
+    entry is open (checked by the service).
+    """
+
+    __tablename__ = "replacement_permit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    allowed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    allowed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    entry: Mapped[Entry] = relationship()
+    allowed_by: Mapped[User] = relationship(foreign_keys=[allowed_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.revoked_at is None
+
+
+class VoidedReview(db.Model):
+    """A review voided because the video it scored was replaced (with an organizer's
+    :class:`ReplacementPermit`): the review as it stood, kept for the record, never counted anywhere.
+
+    The live :class:`Review` row is deleted when it is voided (so ``review`` stays unique per assignment and
+    every count of reviews stays as it is), and the judge scores the new video in a fresh review. ``scores``
+    maps criterion id (text) → points (text, two decimals); ``voided_by`` is the organizer who allowed the
+    replacement, ``voided_reason`` the reason given, ``voided_at`` the time of the replacing upload.
+    """
+
+    __tablename__ = "voided_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
+    permit_id: Mapped[int] = mapped_column(ForeignKey("replacement_permit.id", ondelete="CASCADE"), index=True)
+    state: Mapped[ReviewState] = mapped_column(enum_column(ReviewState))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    voided_reason: Mapped[str] = mapped_column(Text)
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+
+    assignment: Mapped[Assignment] = relationship(back_populates="voided_reviews")
+    permit: Mapped[ReplacementPermit] = relationship()
+    voided_by: Mapped[User] = relationship()

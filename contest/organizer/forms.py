@@ -245,6 +245,14 @@ class JudgeForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
 
 
+class ReplacementPermitForm(FlaskForm):
+    """An organizer's permission for one new video of a reviewed entry; the reason is checked by
+    :func:`contest.services.judging.voiding.allow_replacement`."""
+
+    reason = TextAreaField(_l("Reason (the judges read it)"),
+                           render_kw={"required": True, "maxlength": 500, "rows": 2})
+
+
 class AssignmentForm(FlaskForm):
     """The view fills ``judges.choices`` with :meth:`judge_choices`."""
 

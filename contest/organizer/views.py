@@ -11,13 +11,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
-from contest.models import Assignment, Contest, Entry, Role, utcnow
-from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm
+from contest.models import Assignment, Contest, Entry, ReplacementPermit, Role, utcnow
+from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm, ReplacementPermitForm
 from contest.services.accounts.users import AccountError, create_user
 from contest.services.contests.queries import (
     all_contests,
@@ -36,6 +37,7 @@ from contest.services.judging.assignments import (
     remove_assignment,
     review_counts,
 )
+from contest.services.judging import voiding
 from contest.services.judging.progress import (
     judge_rows_page,
     judging_progress,
@@ -158,11 +160,41 @@ def unassign(assignment_id: int):
 
 @bp.route("/entries/<int:entry_id>")
 def entry_detail(entry_id: int):
-    entry = entry_with_details(entry_id=entry_id)
-    if entry is None:
-        abort(404)
-    return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
-                           similar=similar_links(entry), can_rerun=can_rerun(entry.video))
+    return _entry_page(entry_id, ReplacementPermitForm())
+
+
+@bp.route("/entries/<int:entry_id>/allow-replacement", methods=["POST"])
+def allow_replacement(entry_id: int):
+    """Let the creator replace the video of a reviewed entry once (the reviews are voided by that upload)."""
+    entry = db.get_or_404(Entry, entry_id)
+    form = ReplacementPermitForm()
+    if form.validate_on_submit():
+        try:
+            voiding.allow_replacement(entry=entry, organizer=current_user._get_current_object(),
+                                      reason=form.reason.data)
+        except voiding.PermitError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, *exc.reasons]
+        else:
+            db.session.commit()
+            flash(_("The creator of %(number)s may now upload a new video once; the judges' reviews become void "
+                    "when they do.", number=entry.number), "success")
+            return redirect(url_for(".entry_detail", entry_id=entry.id))
+    return _entry_page(entry.id, form)
+
+
+@bp.route("/permits/<int:permit_id>/revoke", methods=["POST"])
+def revoke_permit(permit_id: int):
+    permit = db.get_or_404(ReplacementPermit, permit_id)
+    try:
+        voiding.revoke_permit(permit=permit, organizer=current_user._get_current_object())
+    except voiding.PermitError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(_("Permission withdrawn: the video of this entry can no longer be replaced."), "success")
+    return redirect(url_for(".entry_detail", entry_id=permit.entry_id))
 
 
 @bp.route("/entries/<int:entry_id>/reprocess", methods=["POST"])
@@ -216,6 +248,19 @@ def new_judge():
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
             return redirect(url_for(".judges"))
     return render_template("organizer/judge_form.html", form=form)
+
+
+def _entry_page(entry_id: int, permit_form: ReplacementPermitForm) -> str:
+    """The organizer's entry page: details, video, judges and reviews, permissions to replace the video and
+    the reviews they voided."""
+    entry = entry_with_details(entry_id=entry_id)
+    if entry is None:
+        abort(404)
+    permits = voiding.permit_history(entry=entry)
+    voided = voiding.voided_reviews(entry=entry) if any(p.used_at for p in permits) else []
+    return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
+                           similar=similar_links(entry), can_rerun=can_rerun(entry.video),
+                           permits=permits, voided=voided, permit_form=permit_form)
 
 
 def _page() -> int:

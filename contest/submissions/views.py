@@ -20,6 +20,7 @@ from contest.formatting import megabytes
 from contest.infra import tasks
 from contest.models import Contest, Entry, Role
 from contest.services.contests.queries import open_contests
+from contest.services.judging import voiding
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.access import load_viewable_entry
@@ -189,9 +190,14 @@ def _window_errors(contest: Contest) -> list[str]:
 
 
 def _render_entry(entry: Entry, upload_form: UploadForm):
+    """The entry page; ``locked_message`` (no upload form) when judges have reviewed the entry and no
+    organizer allowed a new video, ``permit`` when one did."""
+    permit = voiding.open_permit(entry)
+    locked = permit is None and voiding.has_saved_review(entry)
     return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
                            upload_form=upload_form, action_form=ActionForm(),
-                           window_errors=_window_errors(entry.contest), upload=_upload_settings())
+                           window_errors=_window_errors(entry.contest), upload=_upload_settings(),
+                           locked_message=voiding.locked_message() if locked else None, permit=permit)
 
 
 def _upload_settings() -> dict:

@@ -7,8 +7,9 @@ Writes flush and never commit; the request commits once. Rules:
   updates the same rows;
 - a draft may leave criteria unscored; submitting needs every criterion of the contest scored;
 - a submitted review is final (:class:`ReviewError` "already submitted"): it counts in the results from that
-  moment, and letting judges edit it afterwards would move published rankings without a trace. Nothing reopens
-  a review yet; if that is needed it belongs to organizers, as a separate, recorded action.
+  moment, and letting judges edit it afterwards would move published rankings without a trace. The only way
+  past it is an organizer's recorded action: allowing a new video voids the entry's reviews
+  (:mod:`contest.services.judging.voiding`), and the judge then scores the new video in a fresh review.
 """
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from math import lcm
@@ -19,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from contest.errors import DomainError
 from contest.extensions import db
+from contest.infra.sqlite import lock_for_write
 from contest.models import (
     Assignment,
     Criterion,
@@ -121,9 +123,10 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
 
 
 def _lock_assignment(assignment: Assignment) -> None:
-    """Lock the assignment row until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has
-    no row locks and lets one writer at a time) and re-read its review and scores, which another transaction
-    may have written while we waited."""
+    """Lock the assignment row until the transaction ends and re-read its review and scores, which another
+    transaction may have written while we waited: ``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has no row
+    locks, so there the database's write lock is taken first (:func:`contest.infra.sqlite.lock_for_write`)."""
+    lock_for_write(db.session)
     db.session.scalars(
         select(Assignment).where(Assignment.id == assignment.id)
         .options(selectinload(Assignment.review).selectinload(Review.scores))

@@ -21,7 +21,8 @@ from contest.services.media import probe as media
 from contest.services.media import renditions
 from contest.services.media.errors import MediaProcessingError, MediaRejected
 from contest.services.submissions.errors import SubmissionError
-from contest.services.uploads.admission import require_can_upload
+from contest.services.submissions.entries import require_editable
+from contest.services.submissions.window import require_open
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ def choose_poster_time(*, entry: Entry, seconds) -> float:
     withdrawn or disqualified entry, when the video is not ready, or when ``seconds`` is not a number from 0
     to the video's duration.
     """
-    require_can_upload(entry)
+    require_open(entry.contest)
+    require_editable(entry)
     video = entry.video
     if video is None or video.state != VideoState.READY or not video.rendition_key:
         raise SubmissionError(_("The poster can be chosen once the video is ready."))

@@ -39,17 +39,19 @@ CSV_MIMETYPE = "text/csv"  # Flask adds "; charset=utf-8"
 Cell = str | int | Decimal | datetime | None
 
 
-def results_csv(*, contest: Contest) -> bytes:
+def results_csv(*, contest: Contest, fully_reviewed_only: bool = False) -> bytes:
     """The results table as CSV bytes: UTF-8 **with a BOM** (``b"\\xef\\xbb\\xbf"`` first, so that Excel reads
     Chinese correctly), ``\\r\\n`` line ends, a header row then one row per ranked entry in rank order:
     rank, category rank, entry number, title, category, creator, the mean points of each criterion (rubric
-    order, headed with the criterion name), total (points out of 100), number of submitted reviews.
+    order, headed with the criterion name), total (points out of 100), number of submitted reviews, number of
+    judges assigned, review status ("Fully reviewed" / "Not fully reviewed", translated: 已评完 / 未评完).
+    ``fully_reviewed_only``: rank only fully reviewed entries (:func:`rank_entries`).
 
     Numbers are written as plain decimals (``8.50``), missing values (no review yet) as empty cells. A text
     cell that begins with ``= + - @`` (or tab / carriage return) gets a leading ``'`` so that a title typed by
     a creator is never run as a formula; numbers are left alone.
     """
-    header, rows = _results_table(contest)
+    header, rows = _results_table(contest, fully_reviewed_only)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_csv_cell(v) for v in header])
@@ -57,11 +59,11 @@ def results_csv(*, contest: Contest) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def results_xlsx(*, contest: Contest) -> bytes:
+def results_xlsx(*, contest: Contest, fully_reviewed_only: bool = False) -> bytes:
     """The results as an XLSX workbook (bytes) with two sheets.
 
-    Sheet 1 (``Results``): the columns of :func:`results_csv`; ranks and counts as integers, means and totals
-    as numbers. Sheet 2 (``Scores by judge``): one row per submitted review of a submitted entry, ordered by
+    Sheet 1 (``Results``): the columns of :func:`results_csv` (``fully_reviewed_only`` as there); ranks and
+    counts as integers, means and totals as numbers. Sheet 2 (``Scores by judge``): one row per submitted review of a submitted entry, ordered by
     entry number then judge: entry number, title, judge display name, points per criterion, the review's
     weighted total (out of 100), comment, submitted at (Beijing time, a date-time cell without time zone).
     Every text cell is stored as a string cell, so text such as ``=HYPERLINK(…)`` is shown, never evaluated.
@@ -69,7 +71,7 @@ def results_xlsx(*, contest: Contest) -> bytes:
     wb = Workbook()
     results = wb.active
     results.title = _("Results")
-    header, rows = _results_table(contest)
+    header, rows = _results_table(contest, fully_reviewed_only)
     _fill_sheet(results, header, rows, widths={3: 14, 4: 30, 5: 14, 6: 14})
     by_judge = wb.create_sheet(_("Scores by judge"))
     header, rows = _reviews_table(contest)
@@ -79,15 +81,17 @@ def results_xlsx(*, contest: Contest) -> bytes:
     return out.getvalue()
 
 
-def _results_table(contest: Contest) -> tuple[list[str], list[list[Cell]]]:
+def _results_table(contest: Contest, fully_reviewed_only: bool) -> tuple[list[str], list[list[Cell]]]:
     criteria = contest.criteria
     header = [_("Rank"), _("Category rank"), _("Entry number"), _("Title"), _("Category"), _("Creator"),
-              *(c.name for c in criteria), _("Total (out of 100)"), _("Reviews")]
+              *(c.name for c in criteria), _("Total (out of 100)"), _("Reviews"), _("Judges assigned"),
+              _("Review status")]
+    done, not_done = _("Fully reviewed"), _("Not fully reviewed")
     rows = [
         [row.rank, row.category_rank, row.entry.number, row.entry.title, row.entry.category.name,
          row.entry.creator.display_name, *(row.criterion_means.get(c.id) for c in criteria), row.total,
-         row.reviews]
-        for row in rank_entries(contest=contest)
+         row.reviews, row.assigned, done if row.fully_reviewed else not_done]
+        for row in rank_entries(contest=contest, fully_reviewed_only=fully_reviewed_only)
     ]
     return header, rows
 

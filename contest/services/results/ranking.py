@@ -37,21 +37,31 @@ TIE_BREAK_RULE = _l(
 class ResultRow:
     """One entry's result. ``total`` is the mean of its submitted reviews' totals (points out of 100, 3 dp),
     None without a submitted review; ``criterion_means`` maps criterion id → mean points (3 dp) over the
-    submitted reviews; ``reviews`` counts the submitted reviews; ``rank``/``category_rank`` are None without a
-    total."""
+    submitted reviews; ``reviews`` counts the submitted reviews and ``assigned`` the entry's assignments (its
+    review coverage is ``reviews / assigned``); ``rank``/``category_rank`` are None for an entry left out of
+    the ranking (no total, or not fully reviewed when only those are ranked)."""
 
     entry: Entry
     criterion_means: dict[int, Decimal] = field(default_factory=dict)
     total: Decimal | None = None
     reviews: int = 0
+    assigned: int = 0
     rank: int | None = None
     category_rank: int | None = None
 
+    @property
+    def fully_reviewed(self) -> bool:
+        """Every judge assigned to the entry has submitted a review (and at least one judge is assigned)."""
+        return 0 < self.assigned <= self.reviews
 
-def rank_entries(*, contest: Contest) -> list[ResultRow]:
+
+def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False) -> list[ResultRow]:
     """Rank the contest's entries in state submitted, best first.
 
-    Only submitted reviews count. An entry's total is the mean of its submitted reviews' totals and each
+    Only submitted reviews count. Each row tells its review coverage: ``reviews`` submitted of ``assigned``
+    assignments, ``fully_reviewed`` when every assigned judge has submitted. With ``fully_reviewed_only`` only
+    fully reviewed entries are ranked; the others keep their means and total but get no rank and are listed
+    after the ranked ones, by entry number (as entries without a submitted review always are). An entry's total is the mean of its submitted reviews' totals and each
     criterion mean is the mean of its points over those reviews, both rounded half-up to 3 decimals; ranking
     compares these shown values, so anyone can check it against the published table.
 
@@ -62,7 +72,8 @@ def rank_entries(*, contest: Contest) -> list[ResultRow]:
     entries of the same category. Entries sharing a rank are listed by entry number. Entries without a
     submitted review come last, by entry number, with rank None.
 
-    Runs three queries (entries, totals per entry, points per entry and criterion), however many entries.
+    Runs three queries (entries, totals and coverage per entry, points per entry and criterion), however many
+    entries.
     """
     entries = db.session.scalars(
         select(Entry)
@@ -75,13 +86,15 @@ def rank_entries(*, contest: Contest) -> list[ResultRow]:
     _fill_criterion_means(contest, rows)
 
     key = _sort_key(contest.criteria)
-    ranked = sorted((row for row in rows.values() if row.total is not None), key=key, reverse=True)
+    rankable = [row for row in rows.values()
+                if row.total is not None and (row.fully_reviewed or not fully_reviewed_only)]
+    ranked = sorted(rankable, key=key, reverse=True)
     _assign_ranks(ranked, key, "rank")
     by_category = sorted(ranked, key=lambda row: row.entry.category_id)
     for _category, group in groupby(by_category, key=lambda row: row.entry.category_id):
         _assign_ranks(sorted(group, key=key, reverse=True), key, "category_rank")
     ranked.sort(key=lambda row: (row.rank, row.entry.number))
-    return ranked + [row for row in rows.values() if row.total is None]
+    return ranked + [row for row in rows.values() if row.rank is None]
 
 
 def _submitted_reviews_of(contest: Contest):
@@ -98,12 +111,19 @@ def _submitted_reviews_of(contest: Contest):
 
 
 def _fill_totals(contest: Contest, rows: dict[int, ResultRow]) -> None:
-    stmt = _submitted_reviews_of(contest).add_columns(
-        Assignment.entry_id, func.count(Review.id), func.sum(Review.total), func.count(Review.total)
+    """Assignments, submitted reviews and the mean of their totals per entry: one GROUP BY over the
+    assignments of the contest's submitted entries, their submitted reviews joined."""
+    stmt = (
+        select(Assignment.entry_id, func.count(Assignment.id), func.count(Review.id), func.sum(Review.total),
+               func.count(Review.total))
+        .join(Entry, Entry.id == Assignment.entry_id)
+        .outerjoin(Review, (Review.assignment_id == Assignment.id) & (Review.state == ReviewState.SUBMITTED))
+        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+        .group_by(Assignment.entry_id)
     )
-    for entry_id, reviews, total_sum, with_total in db.session.execute(stmt):
+    for entry_id, assigned, reviews, total_sum, with_total in db.session.execute(stmt):
         row = rows[entry_id]
-        row.reviews = reviews
+        row.assigned, row.reviews = assigned, reviews
         row.total = _mean(total_sum, with_total)
 
 

@@ -14,6 +14,7 @@ from contest.infra.after_commit import on_commit, on_rollback
 from contest.infra.storage import FileTooLarge, StoredFile, get_storage, new_key
 from contest.models import Entry, EntryState, Video, VideoState
 from contest.services.contests.technical_rules import TechnicalRules
+from contest.services.judging import voiding
 from contest.services.media import duplicates
 from contest.services.media import probe as media
 from contest.services.media.errors import MediaRejected
@@ -48,10 +49,14 @@ def video_keys(video: Video | None) -> list[str]:
 
 
 def require_can_upload(entry: Entry) -> None:
-    """Raise :class:`~contest.services.submissions.window.WindowClosed` outside the submission window or
-    :class:`SubmissionError` for a withdrawn/disqualified entry."""
+    """The check of every upload path (form, tus creation and finish, S3 multipart start, parts and
+    completion). Raises :class:`~contest.services.submissions.window.WindowClosed` outside the submission
+    window, :class:`SubmissionError` for a withdrawn/disqualified entry, or
+    :class:`~contest.services.judging.voiding.VideoLocked` (status 403) when judges have reviewed the entry and
+    no organizer allowed a new video."""
     require_open(entry.contest)
     require_editable(entry)
+    voiding.require_replaceable(entry)
 
 
 def attach_video(*, entry: Entry, stream, filename: str) -> Video:
@@ -118,11 +123,15 @@ def replace_video(*, entry: Entry, key: str, size_bytes: int, sha256: str | None
     path of every upload (form, tus, browser straight to S3) once its bytes are stored.
 
     The previous video row is deleted (its files once the transaction commits; ``key`` is deleted instead if
-    the transaction does not commit) and a submitted entry goes back to draft. ``info``: facts probed from the
+    the transaction does not commit) and a submitted entry goes back to draft. An organizer's open permission
+    to replace a reviewed video is used, voiding the entry's reviews
+    (:func:`contest.services.judging.voiding.use_permit`; raises
+    :class:`~contest.services.judging.voiding.VideoLocked` when reviews exist without one). ``info``: facts probed from the
     original, copied onto the row. ``sha256`` None marks an original not checked yet (it went straight from
     the browser to the bucket): :func:`contest.services.media.jobs.process_video` hashes it and checks it
-    against the contest's rules before anything else. Checks no rule itself.
+    against the contest's rules before anything else. Checks no other rule itself.
     """
+    voiding.use_permit(entry=entry)
     _delete_after_commit(video_keys(entry.video), unless_committed=[key])
     if entry.video is not None:
         entry.video = None

@@ -5,22 +5,21 @@ Runs only when ``CONTEST_TEST_DATABASE_URL`` points at PostgreSQL (``scripts/tes
 serializes every writer, so these races cannot happen there. Each thread works in its own app context, hence
 its own session and connection; a barrier releases the threads together once each has loaded its rows.
 """
-import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import joinedload
 
 from contest.models import (
-    Assignment, Contest, CriterionScore, Entry, EntryState, PlayCount, Review, ReviewState, Role, User,
+    Assignment, Contest, Entry, EntryState, PlayCount, Review, ReviewState, Role, User,
 )
 from contest.services.judging.reviews import ReviewError, save_review
 from contest.services.metrics.plays import record_play
 from contest.services.results.ranking import rank_entries
 from contest.services.submissions.entries import SubmissionError, create_entry
-from tests.conftest import PASSWORD, TEST_DATABASE_URL
+from tests.concurrency import counts, load_assignment, post_the_same_review, run_together
+from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.postgres
 
@@ -41,34 +40,6 @@ def app_overrides():
     return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": THREADS + 5, "max_overflow": 0}}
 
 
-def run_together(app, db, *, count: int, load, act) -> list:
-    """In ``count`` threads, each in its own app context: ``state = load(i)``, wait until every thread has
-    loaded, then ``act(state)`` and commit (rollback when it raises). Returns each thread's result, or the
-    exception it raised."""
-    barrier = threading.Barrier(count, timeout=30)
-    results: list = [None] * count
-
-    def work(i: int) -> None:
-        with app.app_context():
-            try:
-                state = load(i)
-                barrier.wait()
-                results[i] = act(state)
-                db.session.commit()
-            except Exception as exc:
-                db.session.rollback()
-                results[i] = exc
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (lock wait?)"
-    db.session.expire_all()
-    return results
-
-
 @pytest.fixture
 def contest(make_contest):
     return make_contest()  # rubric 40/30/30, each out of 10
@@ -87,17 +58,6 @@ def assign(db, make_user, entry, judges: int) -> list[int]:
         db.session.commit()
         ids.append(assignment.id)
     return ids
-
-
-def load_assignment(db, assignment_id: int) -> Assignment:
-    """The assignment with its review and scores loaded, as the judging view holds it before saving."""
-    return db.session.scalar(select(Assignment).where(Assignment.id == assignment_id)
-                             .options(joinedload(Assignment.review).selectinload(Review.scores)))
-
-
-def counts(db) -> tuple[int, int]:
-    return (db.session.scalar(select(func.count(Review.id))),
-            db.session.scalar(select(func.count(CriterionScore.id))))
 
 
 # --- judging -----------------------------------------------------------------------------------------------
@@ -159,34 +119,8 @@ def test_the_same_review_posted_twice_at_once_answers_both_requests_normally(app
     judge = make_user(Role.JUDGE)
     db.session.add(Assignment(judge=judge, entry=entry))
     db.session.commit()
-    clients = [app.test_client() for _ in range(2)]
-    for client in clients:
-        client.set_cookie("lang", "en")
-        response = client.post("/auth/login", data={"username": judge.username, "password": PASSWORD})
-        assert response.status_code == 302
-    data = {f"criterion_{c.id}": p for c, p in zip(contest.criteria, ["8", "7.5", "9"])}
-    data.update({"comment": "双击提交", action: "1"})
-    url = f"/judge/entries/{entry.id}"
-    barrier = threading.Barrier(2, timeout=30)
-    responses: list = [None, None]
-
-    def post(i: int) -> None:
-        barrier.wait()
-        try:
-            responses[i] = clients[i].post(url, data=data)
-        except Exception as exc:  # TESTING propagates what would be a 500
-            responses[i] = exc
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(isinstance(r, Exception) for r in responses), responses
-    statuses = sorted(r.status_code for r in responses)
-    db.session.expire_all()
-    review = db.session.scalar(select(Review))
-    assert counts(db) == (1, 3) and review.total == D("81.500")
+    review, responses = post_the_same_review(app, db, judge=judge, entry=entry, action=action, count=2)
+    statuses = [r.status_code for r in responses]
     if action == "save_draft":
         assert statuses == [302, 302] and review.state == ReviewState.DRAFT
     else:

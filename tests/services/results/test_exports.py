@@ -7,7 +7,9 @@ import openpyxl
 import pytest
 from flask_babel import force_locale
 
-from contest.models import Assignment, EntryState, Role
+from sqlalchemy import select
+
+from contest.models import Assignment, Entry, EntryState, Role
 from contest.services.results.exports import results_csv, results_xlsx
 from contest.services.judging.reviews import save_review
 
@@ -20,15 +22,18 @@ HYPERLINK = '=HYPERLINK("http://evil.example","点我")'
 #   0002 HYPERLINK:    A 10/6/6 → 76, B 7/9/9.5 → 83.5 → total 79.750, means 8.5 / 7.5 / 7.75
 #   0004 (no review) unranked; 0005 draft and 0006 withdrawn are left out.
 # 0003 and 0001 tie on 82.000; 0003 wins on the heaviest criterion (主题契合 10 > 8.5).
+DONE, NOT_DONE = "Fully reviewed", "Not fully reviewed"
 EXPECTED_RESULTS = [
-    # rank, category rank, number, title, category, creator, 主题契合, 创意, 制作水平, total, reviews
-    (1, 1, "XH2026-0003", "-老街记忆", "微视频组", "+86 小张", "10.000", "7.000", "7.000", "82.000", 1),
-    (2, 2, "XH2026-0001", "家乡的河", "微视频组", "王小明", "8.500", "7.500", "8.500", "82.000", 2),
-    (3, 1, "XH2026-0002", HYPERLINK, "Vlog组", "李华", "8.500", "7.500", "7.750", "79.750", 2),
-    (None, None, "XH2026-0004", "还没人评", "Vlog组", "王小明", None, None, None, None, 0),
+    # rank, category rank, number, title, category, creator, 主题契合, 创意, 制作水平, total, reviews, judges
+    # assigned, review status
+    (1, 1, "XH2026-0003", "-老街记忆", "微视频组", "+86 小张", "10.000", "7.000", "7.000", "82.000", 1, 1, DONE),
+    (2, 2, "XH2026-0001", "家乡的河", "微视频组", "王小明", "8.500", "7.500", "8.500", "82.000", 2, 2, DONE),
+    (3, 1, "XH2026-0002", HYPERLINK, "Vlog组", "李华", "8.500", "7.500", "7.750", "79.750", 2, 2, DONE),
+    (None, None, "XH2026-0004", "还没人评", "Vlog组", "王小明", None, None, None, None, 0, 1, NOT_DONE),
 ]
 EXPECTED_HEADER = ["Rank", "Category rank", "Entry number", "Title", "Category", "Creator",
-                   "主题契合", "创意", "制作水平", "Total (out of 100)", "Reviews"]
+                   "主题契合", "创意", "制作水平", "Total (out of 100)", "Reviews", "Judges assigned",
+                   "Review status"]
 FIRST_REVIEW_AT = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Beijing
 OTHER_REVIEWS_AT = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 2026-12-02 10:00 in Beijing
 EXPECTED_BY_JUDGE = [
@@ -120,7 +125,7 @@ def test_csv_neutralises_every_formula_trigger_but_not_numbers(db, make_contest,
 
     assert [row[3] for row in rows] == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tTAB", "普通 = 标题"]
     assert {row[5] for row in rows} == {"'@作者"}
-    assert {row[10] for row in rows} == {"0"}  # numbers untouched
+    assert {tuple(row[10:]) for row in rows} == {("0", "0", NOT_DONE)}  # numbers untouched
 
 
 def test_headers_follow_the_locale(scored_contest, app):
@@ -152,7 +157,7 @@ def test_xlsx_results_sheet_holds_numbers_as_numbers(scored_contest):
                 for row in EXPECTED_RESULTS]
     assert values[1:] == expected
     ranked = values[1]
-    assert type(ranked[0]) is int and type(ranked[1]) is int and type(ranked[10]) is int
+    assert type(ranked[0]) is int and type(ranked[1]) is int and type(ranked[10]) is int and type(ranked[11]) is int
     assert all(type(v) in (int, float) for v in ranked[6:10])
     assert sheet.cell(row=2, column=10).number_format == "0.000"  # shown as 82.000
     formula_cell = sheet.cell(row=4, column=4)
@@ -180,3 +185,28 @@ def test_exports_of_a_contest_without_entries_have_headers_only(make_contest):
         assert len(csv_rows(results_csv(contest=contest))) == 1
         wb = load_xlsx(results_xlsx(contest=contest))
     assert [ws.max_row for ws in wb.worksheets] == [1, 1]
+
+
+def test_exports_show_review_coverage_and_can_rank_only_fully_reviewed_entries(db, scored_contest, make_user):
+    """0003 ranked first on one review; a second judge assigned to it makes it 1/2, not fully reviewed."""
+    street = db.session.scalar(select(Entry).where(Entry.number == "XH2026-0003"))
+    db.session.add(Assignment(judge=make_user(Role.JUDGE), entry=street))
+    db.session.commit()
+    with force_locale("en"):
+        everything = csv_rows(results_csv(contest=scored_contest))[1:]
+        restricted = csv_rows(results_csv(contest=scored_contest, fully_reviewed_only=True))[1:]
+        sheet = load_xlsx(results_xlsx(contest=scored_contest, fully_reviewed_only=True)).worksheets[0]
+
+    def coverage(rows):  # rank, number, total, reviews, judges assigned, status
+        return [(row[0], row[2], row[9], row[10], row[11], row[12]) for row in rows]
+
+    assert coverage(everything) == [
+        ("1", "XH2026-0003", "82.000", "1", "2", NOT_DONE), ("2", "XH2026-0001", "82.000", "2", "2", DONE),
+        ("3", "XH2026-0002", "79.750", "2", "2", DONE), ("", "XH2026-0004", "", "0", "1", NOT_DONE)]
+    assert coverage(restricted) == [
+        ("1", "XH2026-0001", "82.000", "2", "2", DONE), ("2", "XH2026-0002", "79.750", "2", "2", DONE),
+        ("", "XH2026-0003", "82.000", "1", "2", NOT_DONE), ("", "XH2026-0004", "", "0", "1", NOT_DONE)]
+    xlsx_rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert coverage(xlsx_rows) == [
+        (1, "XH2026-0001", 82.0, 2, 2, DONE), (2, "XH2026-0002", 79.75, 2, 2, DONE),
+        (None, "XH2026-0003", 82.0, 1, 2, NOT_DONE), (None, "XH2026-0004", None, 0, 1, NOT_DONE)]

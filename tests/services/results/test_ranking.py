@@ -189,3 +189,29 @@ def test_ranking_runs_a_fixed_number_of_queries(db, contest, entry_in, review, j
 
 def test_tie_break_rule_is_a_translatable_sentence(app):
     assert "highest weight" in str(TIE_BREAK_RULE)
+
+
+def test_rows_tell_review_coverage_and_only_fully_reviewed_entries_can_be_ranked(db, contest, entry_in, review,
+                                                                                 judges):
+    partly = entry_in(contest)  # 2 of 3 judges submitted, one draft: 90.000 on what is in
+    review(partly, judges[0], "9", "9", "9")
+    review(partly, judges[1], "9", "9", "9")
+    review(partly, judges[2], "1", None, None, submit=False)
+    fully = entry_in(contest)  # 1 of 1: 50.000
+    review(fully, judges[0], "5", "5", "5")
+
+    rows = rank_entries(contest=contest)
+    coverage = [(row.entry.number, row.rank, row.total, row.reviews, row.assigned, row.fully_reviewed)
+                for row in rows]
+    assert coverage == [(partly.number, 1, D("90.000"), 2, 3, False), (fully.number, 2, D("50.000"), 1, 1, True)]
+
+    rows = rank_entries(contest=contest, fully_reviewed_only=True)
+    coverage = [(row.entry.number, row.rank, row.category_rank, row.total, row.fully_reviewed) for row in rows]
+    assert coverage == [(fully.number, 1, 1, D("50.000"), True), (partly.number, None, None, D("90.000"), False)]
+
+
+def test_an_entry_without_any_judge_is_not_fully_reviewed(contest, entry_in):
+    entry = entry_in(contest)
+    [row] = rank_entries(contest=contest, fully_reviewed_only=True)
+    assert (row.entry.number, row.reviews, row.assigned, row.fully_reviewed, row.rank) == (
+        entry.number, 0, 0, False, None)

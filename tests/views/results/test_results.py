@@ -5,10 +5,15 @@ import re
 import openpyxl
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import select
 
-from contest.models import Role
+from contest.models import Assignment, Entry, Role
 from contest.services.results.exports import results_csv, results_xlsx
-from tests.services.results.test_exports import EXPECTED_RESULTS, scored_contest  # noqa: F401  (fixture)
+from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
+    DONE,
+    EXPECTED_RESULTS,
+    scored_contest,
+)
 
 URLS = ["/organizer/contests/{id}/results", "/organizer/contests/{id}/results.csv",
         "/organizer/contests/{id}/results.xlsx"]
@@ -16,15 +21,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def table_rows(page: bytes) -> list[list[str]]:
-    """The text of every cell of the results table, row by row."""
+    """The text of every cell of the results table, row by row (tags such as badges removed)."""
     text = page.decode()
     rows = re.findall(r'<tr data-entry="[^"]*">(.*?)</tr>', text, re.S)
-    return [[html.unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in rows]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
 
 
 def shown(row) -> list[str]:
-    return ["—" if value is None else str(value) for value in row]
+    """A row of EXPECTED_RESULTS as the page shows it: "—" for nothing, coverage "2/2", a badge when an
+    entry is not fully reviewed."""
+    *cells, reviews, assigned, status = row
+    coverage = f"{reviews}/{assigned}" + ("" if status == DONE else " Not fully reviewed")
+    return ["—" if value is None else str(value) for value in cells] + [coverage]
 
 
 @pytest.fixture
@@ -53,6 +62,37 @@ def test_results_page_filters_by_category(client, organizer, scored_contest):
     rows = table_rows(response.data)
     assert [row[2] for row in rows] == ["XH2026-0002", "XH2026-0004"]
     assert rows[0][:2] == ["3", "1"]  # overall rank kept, category rank 1
+
+
+def test_results_page_marks_coverage_and_ranks_only_fully_reviewed_entries_when_asked(
+        client, login, make_user, db, scored_contest):
+    client.set_cookie("lang", "en")
+    login(make_user(Role.ORGANIZER))
+    street = db.session.scalar(select(Entry).where(Entry.number == "XH2026-0003"))
+    db.session.add(Assignment(judge=make_user(Role.JUDGE), entry=street))
+    db.session.commit()
+    url = f"/organizer/contests/{scored_contest.id}/results"
+
+    everything = table_rows(client.get(url).data)
+    response = client.get(url, query_string={"fully_reviewed": "1"})
+    restricted, page = table_rows(response.data), response.data.decode()
+
+    assert [(row[0], row[2], row[-1]) for row in everything] == [
+        ("1", "XH2026-0003", "1/2 Not fully reviewed"), ("2", "XH2026-0001", "2/2"), ("3", "XH2026-0002", "2/2"),
+        ("—", "XH2026-0004", "0/1 Not fully reviewed")]
+    assert [(row[0], row[2], row[9], row[-1]) for row in restricted] == [
+        ("1", "XH2026-0001", "82.000", "2/2"), ("2", "XH2026-0002", "79.750", "2/2"),
+        ("—", "XH2026-0003", "82.000", "1/2 Not fully reviewed"), ("—", "XH2026-0004", "—", "0/1 Not fully reviewed")]
+    assert 'name="fully_reviewed" value="1" id="fully-reviewed"\n           checked' in page
+    assert "2 entries are not fully reviewed." in page
+    assert f'href="/organizer/contests/{scored_contest.id}/results.csv?fully_reviewed=1"' in page
+    csv_text = client.get(f"{url}.csv?fully_reviewed=1").data.decode("utf-8-sig")
+    assert csv_text.splitlines()[1].startswith("1,1,XH2026-0001,")
+
+
+def test_results_page_in_chinese_marks_entries_not_fully_reviewed(client, organizer, scored_contest):
+    page = client.get(f"/organizer/contests/{scored_contest.id}/results").data.decode()
+    assert '0/1 <span class="badge text-bg-warning">未评完</span>' in page
 
 
 def test_unknown_category_shows_every_entry(client, organizer, scored_contest):
