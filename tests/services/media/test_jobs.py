@@ -14,7 +14,7 @@ from contest.models import Video, VideoState
 from contest.services.media import fingerprint
 from contest.services.media import probe as media
 from contest.services.media import jobs as media_jobs
-from contest.services.media import renditions
+from contest.services.media import renditions, tools
 from contest.services.submissions import entries as submissions
 from contest.infra import tasks
 from contest.services.media import actions as video_actions
@@ -276,7 +276,7 @@ def test_timeout_kills_ffmpeg_and_fails_the_video(app, make_video, tmp_path, mon
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(media.subprocess, "Popen", Recording)
+    monkeypatch.setattr(tools.subprocess, "Popen", Recording)
     video = process(make_video(src))
     assert video.state == VideoState.FAILED
     assert video.error == "Processing took longer than the limit of 3 s and was stopped."
