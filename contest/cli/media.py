@@ -1,5 +1,8 @@
 """``flask media …`` commands: operating the media pipeline.
 
+``flask media check`` runs ``FFMPEG_BINARY -version`` and ``FFPROBE_BINARY -version`` and prints the versions,
+or the problem (exit status 1); ``./manage.sh start`` and the Celery worker make the same check at start-up.
+
 ``flask media recover`` queues :func:`~contest.services.media.jobs.process_video` again for every video that
 no worker is processing: ``pending`` rows (their message may have been lost: broker down at upload time, Redis
 data lost) and ``processing`` rows whose run started longer ago than a task may live (the Celery hard time
@@ -18,7 +21,9 @@ from sqlalchemy import or_, select, update
 from contest.extensions import db
 from contest.infra.tasks import enqueue, time_limits
 from contest.models import Video, VideoState, utcnow
+from contest.services.media.errors import ToolUnavailable
 from contest.services.media.jobs import seconds_until
+from contest.services.media.tools import check_tools
 
 media_cli = AppGroup("media", help="Operate the media pipeline.")
 
@@ -55,6 +60,17 @@ def recover_command(stale_after: int | None):
     video_ids = [video_id for video_id, _due in pending]
     click.echo(f"queued {len(video_ids)} video(s) for processing ({backend})"
                + (f": {', '.join(map(str, video_ids))}" if video_ids else ""))
+
+
+@media_cli.command("check")
+def check_command():
+    """Check that ffmpeg and ffprobe run; print their versions (exit status 1 when one does not)."""
+    try:
+        versions = check_tools(current_app.config)
+    except ToolUnavailable as exc:
+        raise click.ClickException(f"videos cannot be processed: {exc}") from None
+    for name, version in versions.items():
+        click.echo(f"{name}: {version}")
 
 
 def register(app: Flask) -> None:

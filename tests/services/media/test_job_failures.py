@@ -2,6 +2,9 @@
 missing, a full disk, storage down, a bug — never leaves the video processing: it is tried again after a
 growing wait, then failed with a readable (Chinese) reason, keeping the original for the organizer's re-run."""
 import errno
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -14,8 +17,8 @@ from contest.models import Video, VideoState, utcnow
 from contest.services.media import actions, renditions
 from contest.services.media import probe as media
 from contest.services.media.jobs import recover_unfinished
+from tests.conftest import REPO_ROOT, stored_keys
 from tests.conftest import media as sample
-from tests.conftest import stored_keys
 from tests.services.media.test_jobs import make_video, process, rendition  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -179,3 +182,46 @@ def test_a_waiting_retry_is_on_the_row_and_survives_a_restart(app, make_video):
     recover_unfinished()  # what a restarted process does
     [(name, args, delay)] = queued
     assert (name, args) == ("process_video", (video.id,)) and delay == pytest.approx(600, abs=30)
+
+
+# --- start-up checks ----------------------------------------------------------------------------------------
+
+def test_media_check_prints_the_versions(runner):
+    result = runner.invoke(args=["media", "check"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ffmpeg: ffmpeg version ") and "\nffprobe: ffprobe version " in result.output
+
+
+@pytest.mark.parametrize("app_overrides", [MISSING])
+def test_media_check_says_what_is_missing_and_fails(runner):
+    result = runner.invoke(args=["media", "check"])
+
+    assert result.exit_code == 1
+    assert result.output == ("Error: videos cannot be processed: ffmpeg (FFMPEG_BINARY='/nonexistent/ffmpeg') "
+                             "cannot be run: No such file or directory. Install ffmpeg (Debian: apt-get install "
+                             "ffmpeg) or set CONTEST_FFMPEG_BINARY / CONTEST_FFPROBE_BINARY to the programs' "
+                             "paths.\n")
+
+
+@pytest.mark.parametrize("app_overrides", [{**MISSING, "TASK_BACKEND": "thread"}])
+def test_the_web_process_logs_missing_ffmpeg_at_its_first_request(app, client, caplog):
+    assert client.get("/").status_code == 200
+    assert tasks.get_runner().wait_idle(timeout=30)
+
+    [record] = [r for r in caplog.records if r.name == "contest.services.media.failures"]
+    assert record.levelname == "ERROR"
+    assert record.getMessage().startswith("videos cannot be processed: ffmpeg "
+                                          "(FFMPEG_BINARY='/nonexistent/ffmpeg') cannot be run")
+
+
+def test_a_celery_worker_refuses_to_start_without_ffmpeg(app, tmp_path):
+    env = {**os.environ, "CONTEST_CONFIG": "testing", "CONTEST_FFPROBE_BINARY": "/nonexistent/ffprobe",
+           "CONTEST_DATABASE_URL": app.config["DATABASE_URL"], "CONTEST_CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
+    done = subprocess.run([sys.executable, "-m", "celery", "-A", "contest.worker", "worker", "--pool=solo",
+                           "--without-mingle", "--without-gossip", "--without-heartbeat"],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 1
+    assert ("the worker cannot process videos and will not start: ffprobe "
+            "(FFPROBE_BINARY='/nonexistent/ffprobe') cannot be run: No such file or directory") in done.stderr
