@@ -12,12 +12,21 @@ from sqlalchemy import func, select
 
 from contest.extensions import db
 from contest.infra import tasks
-from contest.models import Role, Video
+from contest.models import Video
 from contest.services.uploads import space
 from contest.services.uploads import tus as resumable
 from tests.conftest import media, stored_keys
 from tests.services.media.test_job_failures import BrokenStorage
-from tests.views.uploads.test_uploads_tus import OCTETS, PLAIN, TUS, create, patch, path_of
+from tests.views.uploads.test_uploads_tus import (  # noqa: F401  (creator, entry: fixtures)
+    OCTETS,
+    PLAIN,
+    TUS,
+    create,
+    creator,
+    entry,
+    patch,
+    path_of,
+)
 
 FULL_TUS = "服务器存储空间不足。已收到的部分已保存，请稍后重试以继续上传，或告知主办方。"
 FULL_FORM = "服务器存储空间不足，文件未能保存。请稍后重试，或告知主办方。"
@@ -36,16 +45,6 @@ def queued(monkeypatch) -> list[tuple]:
     calls = []
     monkeypatch.setattr(tasks, "enqueue", lambda name, *args, **kwargs: calls.append((name, *args)))
     return calls
-
-
-@pytest.fixture
-def creator(make_user, login):
-    return login(make_user(Role.CREATOR))
-
-
-@pytest.fixture
-def entry(make_contest, make_entry, creator):
-    return make_entry(contest=make_contest(), creator=creator)
 
 
 def videos() -> int:
