@@ -55,8 +55,8 @@ ensure_ffmpeg() {
   fi
   # Found is not enough: run them (a broken install or a wrong path would leave every video failing).
   for tool in "$ffmpeg" "$ffprobe"; do
-    "$tool" -version >/dev/null 2>&1 || die "$tool does not run ('$tool -version' failed), so uploaded videos \
-cannot be processed. Install ffmpeg (Debian: apt-get install ffmpeg) or set CONTEST_FFMPEG_BINARY and \
+    "$tool" -version >/dev/null 2>&1 || die "$tool does not run ('$tool -version' failed), so uploaded \
+videos cannot be processed. Install ffmpeg (Debian: apt-get install ffmpeg) or set CONTEST_FFMPEG_BINARY and \
 CONTEST_FFPROBE_BINARY to working programs."
   done
 }

@@ -37,7 +37,8 @@ def reset_abandoned_videos(*, stale_before: datetime) -> list[tuple[int, datetim
         or_(Video.processing_started_at.is_(None), Video.processing_started_at < stale_before),
     ).values(state=VideoState.PENDING))
     db.session.flush()
-    pending = select(Video.id, Video.next_attempt_at).where(Video.state == VideoState.PENDING).order_by(Video.id)
+    pending = (select(Video.id, Video.next_attempt_at).where(Video.state == VideoState.PENDING)
+               .order_by(Video.id))
     return [tuple(row) for row in db.session.execute(pending)]
 
 

@@ -114,9 +114,7 @@ class ThreadRunner:
                 fn(*args)
             except Exception as exc:  # tasks record their own failures on their rows; never kill the worker
                 log.exception("task %s%r failed", name, args)
-                from contest.extensions import db
-
-                db.session.rollback()
+                _discard_session()
                 return exc
         return None
 
@@ -127,6 +125,16 @@ class ThreadRunner:
         wait = backoff_s(cfg["CELERY_RETRY_BACKOFF"], retries, cfg["CELERY_RETRY_BACKOFF_MAX"])
         log.warning("task %s%r: retry %d in %.1f s", name, args, retries + 1, wait)
         self.queue.put((name, args, retries + 1), wait)
+
+
+def _discard_session() -> None:
+    """Roll back the failed task's session; when even that fails (database gone), log it and go on."""
+    from contest.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the worker thread must survive)
+        log.exception("rolling back after a failed task failed too")
 
 
 def backoff_s(base_s: float, retries: int, max_s: float) -> float:

@@ -249,8 +249,9 @@ def test_soft_time_limit_kills_ffmpeg_and_the_job_fails_the_row_readably(app, ma
     video = settled(video.id)
 
     assert (video.state, video.attempts) == (VideoState.FAILED, 1)  # its one attempt is used: no retry
-    assert video.error == ("The server could not process the video for a while (processing took too long), so "
-                           "we stopped trying. Please contact the organizers or upload the video again later.")
+    assert video.error == ("The server could not process the video for a while (processing took too long), "
+                           "so we stopped trying. Please contact the organizers or upload the video again "
+                           "later.")
     assert video.error_detail.startswith("attempt 1 of 1: SoftTimeLimitExceeded")
     assert "retry: Retry in" not in worker.log()
     assert not set(transcode) & set(ffmpeg_pids(app))  # killed by run_tool's cleanup, not by this test

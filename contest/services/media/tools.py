@@ -64,8 +64,9 @@ def check_tools(config) -> dict[str, str]:
             raise ToolUnavailable(exc.errno, f"{name} ({key}={binary!r}) cannot be run: "
                                              f"{exc.__cause__.strerror}. {_INSTALL_HINT}", binary) from exc
         except MediaTimeout as exc:
-            raise ToolUnavailable(errno.ETIMEDOUT, f"{name} ({key}={binary!r}) did not answer within "
-                                                   f"{config['PROBE_TIMEOUT']} s. {_INSTALL_HINT}", binary) from exc
+            limit = config["PROBE_TIMEOUT"]
+            raise ToolUnavailable(errno.ETIMEDOUT, f"{name} ({key}={binary!r}) did not answer within {limit} s. "
+                                                   f"{_INSTALL_HINT}", binary) from exc
         first = done.stdout.decode("utf-8", "replace").strip().splitlines()[:1]
         if done.returncode != 0 or not first or name not in first[0]:
             raise ToolUnavailable(errno.ENOEXEC, f"{name} ({key}={binary!r}) does not work: exit status "

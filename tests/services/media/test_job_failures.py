@@ -1,12 +1,12 @@
 """contest.services.media.jobs and .failures: a job that fails for a reason other than the video — ffmpeg
 missing, a full disk, storage down, a bug — never leaves the video processing: it is tried again after a
-growing wait, then failed with a readable (Chinese) reason, keeping the original for the organizer's re-run."""
+growing wait, then failed with a readable (Chinese) reason, keeping the original for the organizer's
+re-run."""
 import errno
 import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
 
 import pytest
 
@@ -76,7 +76,8 @@ def test_missing_ffmpeg_fails_the_video_with_a_reason_after_the_attempts_and_a_r
 
     assert (video.state, video.attempts) == (VideoState.FAILED, 3)
     assert video.error == GAVE_UP.format("视频转换程序无法启动")
-    assert video.error_detail.startswith("attempt 3 of 3: ToolUnavailable: /nonexistent/ffprobe cannot be run")
+    assert video.error_detail.startswith("attempt 3 of 3: ToolUnavailable: /nonexistent/ffprobe cannot "
+                                         "be run")
     assert video.next_attempt_at is None and stored_keys(app) == [video.original_key]
     login(video.entry.creator)
     assert GAVE_UP.format("视频转换程序无法启动") in client.get(f"/my/entries/{video.entry_id}").get_data(as_text=True)
@@ -180,7 +181,7 @@ def test_a_waiting_retry_is_on_the_row_and_survives_a_restart(app, make_video):
         time.sleep(0.05)
 
     assert (video.state, video.attempts) == (VideoState.PENDING, 1)
-    assert video.next_attempt_at - utcnow() == pytest.approx(timedelta(seconds=600), abs=timedelta(seconds=30))
+    assert (video.next_attempt_at - utcnow()).total_seconds() == pytest.approx(600, abs=30)
     assert video.error_detail.startswith("attempt 1 of 3, next in 600 s: ToolUnavailable:")
     assert len(runner.queue) == 1  # the retry waits in the runner's queue
 
@@ -197,7 +198,8 @@ def test_media_check_prints_the_versions(runner):
     result = runner.invoke(args=["media", "check"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("ffmpeg: ffmpeg version ") and "\nffprobe: ffprobe version " in result.output
+    assert result.output.startswith("ffmpeg: ffmpeg version ")
+    assert "\nffprobe: ffprobe version " in result.output
 
 
 @pytest.mark.parametrize("app_overrides", [MISSING])
@@ -205,10 +207,10 @@ def test_media_check_says_what_is_missing_and_fails(runner):
     result = runner.invoke(args=["media", "check"])
 
     assert result.exit_code == 1
-    assert result.output == ("Error: videos cannot be processed: ffmpeg (FFMPEG_BINARY='/nonexistent/ffmpeg') "
-                             "cannot be run: No such file or directory. Install ffmpeg (Debian: apt-get install "
-                             "ffmpeg) or set CONTEST_FFMPEG_BINARY / CONTEST_FFPROBE_BINARY to the programs' "
-                             "paths.\n")
+    assert result.output == (
+        "Error: videos cannot be processed: ffmpeg (FFMPEG_BINARY='/nonexistent/ffmpeg') cannot be run: No such "
+        "file or directory. Install ffmpeg (Debian: apt-get install ffmpeg) or set CONTEST_FFMPEG_BINARY / "
+        "CONTEST_FFPROBE_BINARY to the programs' paths.\n")
 
 
 @pytest.mark.parametrize("app_overrides", [{**MISSING, "TASK_BACKEND": "thread"}])
@@ -224,7 +226,8 @@ def test_the_web_process_logs_missing_ffmpeg_at_its_first_request(app, client, c
 
 def test_a_celery_worker_refuses_to_start_without_ffmpeg(app, tmp_path):
     env = {**os.environ, "CONTEST_CONFIG": "testing", "CONTEST_FFPROBE_BINARY": "/nonexistent/ffprobe",
-           "CONTEST_DATABASE_URL": app.config["DATABASE_URL"], "CONTEST_CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
+           "CONTEST_DATABASE_URL": app.config["DATABASE_URL"],
+           "CONTEST_CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
     done = subprocess.run([sys.executable, "-m", "celery", "-A", "contest.worker", "worker", "--pool=solo",
                            "--without-mingle", "--without-gossip", "--without-heartbeat"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)

@@ -164,7 +164,7 @@ def test_s3_routes_answer_a_full_disk_with_json_507(app, client, entry, s3_setti
     assert response.status_code == 507 and response.json == {"errors": [FULL_FORM]}
 
 
-# --- a real full disk: a 1 MiB tmpfs as the upload root ------------------------------------------------------
+# --- a real full disk: a 1 MiB tmpfs as the upload root -----------------------------------------------------
 
 @pytest.fixture
 def tmpfs_upload_root(tmp_path):
