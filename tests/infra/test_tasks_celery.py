@@ -241,7 +241,9 @@ def test_content_error_fails_the_row_without_a_retry(app, make_video, start_work
 @pytest.mark.slow
 def test_soft_time_limit_kills_ffmpeg_and_the_job_fails_the_row_readably(app, make_video, start_worker,
                                                                          long_clip):
-    worker = start_worker(**SLOW, MEDIA_MAX_ATTEMPTS=1, CELERY_SOFT_TIME_LIMIT=3, CELERY_TIME_LIMIT=60)
+    # 20 s: long enough for the probe and the poster before the transcode on a busy machine, far too short
+    # for the SLOW transcode.
+    worker = start_worker(**SLOW, MEDIA_MAX_ATTEMPTS=1, CELERY_SOFT_TIME_LIMIT=20, CELERY_TIME_LIMIT=90)
     video = make_video(long_clip)
 
     tasks.enqueue("process_video", video.id)
