@@ -37,6 +37,10 @@ class Config:
     RENDITION_SHORT_SIDE = 1080
     #: Processing attempts before a video is marked failed for good.
     MEDIA_MAX_ATTEMPTS = 3
+    #: Wait before the next attempt after one failed for a server-side reason (ffmpeg missing, disk full,
+    #: storage down), seconds: MEDIA_RETRY_BASE_S × 2^(attempt − 1), at most MEDIA_RETRY_MAX_S.
+    MEDIA_RETRY_BASE_S = 60
+    MEDIA_RETRY_MAX_S = 3600
     #: x264 preset of the web rendition (slower presets: smaller files, more CPU time).
     FFMPEG_PRESET = "veryfast"
     #: Niceness of every ffprobe/ffmpeg run (0-19; 0 leaves the priority alone): the web pages stay quick
@@ -72,6 +76,7 @@ class Config:
     CELERY_TIME_LIMIT_MARGIN = 120
     #: Retries after a transient error (database, storage connection, disk, soft time limit), each after a
     #: random wait of up to CELERY_RETRY_BACKOFF × 2^n whole seconds, capped at CELERY_RETRY_BACKOFF_MAX.
+    #: The thread runner retries errors a task lets escape by the same numbers (waiting the whole time).
     CELERY_MAX_RETRIES = 5
     CELERY_RETRY_BACKOFF = 5
     CELERY_RETRY_BACKOFF_MAX = 600

@@ -47,10 +47,18 @@ ensure_python() {
 }
 
 ensure_ffmpeg() {
-  if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+  # The programs the app will run (CONTEST_FFMPEG_BINARY / CONTEST_FFPROBE_BINARY, default: from PATH).
+  local ffmpeg="${CONTEST_FFMPEG_BINARY:-ffmpeg}" ffprobe="${CONTEST_FFPROBE_BINARY:-ffprobe}" tool
+  if ! command -v "$ffmpeg" >/dev/null || ! command -v "$ffprobe" >/dev/null; then
     say "Installing Debian's ffmpeg"
     apt_install ffmpeg || die "ffmpeg is missing; install it (Debian: apt-get install ffmpeg)"
   fi
+  # Found is not enough: run them (a broken install or a wrong path would leave every video failing).
+  for tool in "$ffmpeg" "$ffprobe"; do
+    "$tool" -version >/dev/null 2>&1 || die "$tool does not run ('$tool -version' failed), so uploaded \
+videos cannot be processed. Install ffmpeg (Debian: apt-get install ffmpeg) or set CONTEST_FFMPEG_BINARY and \
+CONTEST_FFPROBE_BINARY to working programs."
+  done
 }
 
 ensure_chromium() {
@@ -88,6 +96,7 @@ cmd_start() {
   say "Applying database migrations"
   flask db upgrade
   flask demo --if-empty
+  flask media check || die "videos could not be processed (see above); fix ffmpeg, then start again"
   cat <<EOF
 
   短视频大赛 is running at  http://$HOST:$PORT/

@@ -2,7 +2,8 @@
 
 * ``thread`` (default): one in-process worker thread, started on the app's first request. On start it runs
   the registered start hooks (e.g. re-queue videos left unfinished by a previous process), so nothing stays
-  "processing" after a restart. Needs no server; meant for a single web process.
+  "processing" after a restart; tasks may be queued with a delay, and a transient error is retried with
+  backoff (:class:`ThreadRunner`). Needs no server; meant for a single web process.
 * ``eager``: the task runs at once in the caller (tests, CLI).
 * ``celery``: tasks go through a broker (Redis, ``CELERY_BROKER_URL``) to ``celery -A contest.worker worker``
   processes (:mod:`contest.worker`); see :func:`make_celery` for delivery, retries and time limits. Start
@@ -14,12 +15,13 @@ Tasks take ids (never ORM objects), reload their rows and must be safe to run tw
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
+
+from contest.infra.delayed import DelayQueue
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,12 @@ def on_start(fn: Callable[[], None]) -> Callable[[], None]:
 
 
 class EagerRunner:
+    """Runs each task at once in the caller; a delay is ignored (tests, CLI)."""
+
     def __init__(self, app: Flask):
         self.app = app
 
-    def enqueue(self, name: str, *args) -> None:
+    def enqueue(self, name: str, *args, delay_s: float = 0.0) -> None:
         TASKS[name](*args)
 
     def start(self) -> None:
@@ -53,64 +57,102 @@ class EagerRunner:
         return True
 
 
+#: The item that makes the worker thread run the start hooks.
+_HOOKS = ("<start hooks>", (), 0)
+
+
 class ThreadRunner:
-    """One daemon thread draining a FIFO queue; each task runs in a fresh app context."""
+    """One daemon thread running tasks from a :class:`~contest.infra.delayed.DelayQueue`, each in a fresh app
+    context. A task that raises is logged and never stops the thread; when the error is transient
+    (:func:`is_transient`) the task runs again after :func:`backoff_s` (``CELERY_RETRY_BACKOFF`` × 2^n
+    seconds, at most ``CELERY_RETRY_BACKOFF_MAX``), up to ``CELERY_MAX_RETRIES`` times: Celery's rule
+    (:func:`make_celery`) without the random share. Waiting tasks live in this process only: work that must
+    survive a restart keeps its state on its row, and a start hook queues it again."""
 
     def __init__(self, app: Flask):
         self.app = app
-        self.queue: queue.Queue = queue.Queue()
+        self.queue = DelayQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def enqueue(self, name: str, *args) -> None:
+    def enqueue(self, name: str, *args, delay_s: float = 0.0) -> None:
+        """Run task ``name(*args)`` in the worker thread, after ``delay_s`` seconds."""
         if name not in TASKS:
             raise KeyError(f"unknown task {name!r}")
         self.start()
-        self.queue.put((name, args))
+        self.queue.put((name, args, 0), delay_s)
 
     def start(self) -> None:
         with self._lock:
             if self._thread and self._thread.is_alive():
                 return
+            self.queue.put(_HOOKS)  # first, before anything queued from now on
             self._thread = threading.Thread(target=self._run, name="contest-tasks", daemon=True)
             self._thread.start()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until every queued task has finished (tests, shutdown). False on timeout."""
-        done = threading.Event()
-        threading.Thread(target=lambda: (self.queue.join(), done.set()), daemon=True).start()
-        return done.wait(timeout)
+        """Block until every queued task, waiting retries included, has finished (tests, shutdown). False on
+        timeout."""
+        return self.queue.join(timeout)
 
     def _run(self) -> None:
-        for hook in START_HOOKS:
-            self._call(hook.__name__, hook, ())
         while True:
-            name, args = self.queue.get()
+            name, args, retries = item = self.queue.get()
             try:
-                self._call(name, TASKS[name], args)
+                if item is _HOOKS:
+                    for hook in START_HOOKS:
+                        self._call(hook.__name__, hook, ())
+                elif (exc := self._call(name, TASKS[name], args)) is not None:
+                    self._retry(name, args, retries, exc)
             finally:
                 self.queue.task_done()
 
-    def _call(self, name: str, fn: Callable, args: tuple) -> None:
+    def _call(self, name: str, fn: Callable, args: tuple) -> Exception | None:
+        """Run ``fn(*args)`` in an app context; returns the exception it raised (logged), else None."""
         with self.app.app_context():
             try:
                 fn(*args)
-            except Exception:  # the task records its own failure on its row; never kill the worker
+            except Exception as exc:  # tasks record their own failures on their rows; never kill the worker
                 log.exception("task %s%r failed", name, args)
-                from contest.extensions import db
+                _discard_session()
+                return exc
+        return None
 
-                db.session.rollback()
+    def _retry(self, name: str, args: tuple, retries: int, exc: Exception) -> None:
+        cfg = self.app.config
+        if not is_transient(exc) or retries >= cfg["CELERY_MAX_RETRIES"]:
+            return
+        wait = backoff_s(cfg["CELERY_RETRY_BACKOFF"], retries, cfg["CELERY_RETRY_BACKOFF_MAX"])
+        log.warning("task %s%r: retry %d in %.1f s", name, args, retries + 1, wait)
+        self.queue.put((name, args, retries + 1), wait)
+
+
+def _discard_session() -> None:
+    """Roll back the failed task's session; when even that fails (database gone), log it and go on."""
+    from contest.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the worker thread must survive)
+        log.exception("rolling back after a failed task failed too")
+
+
+def backoff_s(base_s: float, retries: int, max_s: float) -> float:
+    """Seconds to wait before retry number ``retries + 1``: ``base_s`` × 2^``retries``, at most ``max_s``
+    (exponential backoff; e.g. 5, 10, 20, 40 … s)."""
+    return float(min(max_s, base_s * 2 ** min(retries, 60)))
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` (or an exception it was raised from) says nothing about the video, so a Celery task
-    that raised it is retried with backoff instead of failing: the database is unreachable or locked
-    (SQLAlchemy ``OperationalError``), the storage service cannot be reached (botocore connection and
-    HTTP-client errors, also when wrapped in a ``StorageError``), or the machine failed (``OSError``: disk
-    full — :mod:`contest.services.media.renditions` raises ``ENOSPC`` for that reason —, I/O error, refused
-    connection).
-    Content failures (``MediaRejected``, ``MediaProcessingError``: ValueErrors) are recorded on the row by the
-    task itself and are never transient."""
+    """True when ``exc`` (or an exception it was raised from) says nothing about the video, so a task that
+    raised it may pass when run again later: the database is unreachable or locked (SQLAlchemy
+    ``OperationalError``), the storage service cannot be reached (botocore connection and HTTP-client errors,
+    also when wrapped in a ``StorageError``), the machine failed (``OSError``: disk full —
+    :mod:`contest.services.media.renditions` raises ``ENOSPC`` for that reason —, I/O error, refused
+    connection, a program that cannot be started), or Celery's soft time limit stopped it
+    (:func:`is_time_limit`).
+    Content failures (``MediaRejected``, ``MediaProcessingError``) are recorded on the row by the task itself
+    and are never transient."""
     kinds = _transient_types()
     while exc is not None:
         if isinstance(exc, kinds):
@@ -119,13 +161,28 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def is_time_limit(exc: BaseException) -> bool:
+    """True when ``exc`` is Celery's soft time limit (``SoftTimeLimitExceeded``) stopping a task."""
+    try:
+        from billiard.exceptions import SoftTimeLimitExceeded
+    except ImportError:  # no `celery` extra, so no Celery time limits either
+        return False
+    return isinstance(exc, SoftTimeLimitExceeded)
+
+
 def _transient_types() -> tuple[type[BaseException], ...]:
+    kinds: tuple[type[BaseException], ...] = (OperationalError, OSError)
+    try:
+        from billiard.exceptions import SoftTimeLimitExceeded
+        kinds += (SoftTimeLimitExceeded,)
+    except ImportError:
+        pass
     try:
         from botocore.exceptions import ConnectionError as S3ConnectionError
         from botocore.exceptions import HTTPClientError
     except ImportError:  # no `s3` extra, so no S3 storage either
-        return OperationalError, OSError
-    return OperationalError, OSError, S3ConnectionError, HTTPClientError
+        return kinds
+    return (*kinds, S3ConnectionError, HTTPClientError)
 
 
 def time_limits(config) -> tuple[int, int]:
@@ -199,7 +256,6 @@ def make_celery(app: Flask):
 def _bind(celery, name: str, fn: Callable, cfg) -> None:
     """Register ``fn`` as the Celery task ``contest.<name>``, retried after a transient error or the soft time
     limit (see :func:`make_celery`)."""
-    from celery.exceptions import SoftTimeLimitExceeded
     from celery.utils.time import get_exponential_backoff_interval
 
     # shared=False: the task belongs to this Celery app only (not to every Celery app created later).
@@ -208,7 +264,7 @@ def _bind(celery, name: str, fn: Callable, cfg) -> None:
         try:
             return fn(*args)
         except Exception as exc:
-            if not (is_transient(exc) or isinstance(exc, SoftTimeLimitExceeded)):
+            if not is_transient(exc):
                 raise
             wait = get_exponential_backoff_interval(int(cfg["CELERY_RETRY_BACKOFF"]), self.request.retries,
                                                     int(cfg["CELERY_RETRY_BACKOFF_MAX"]), full_jitter=True)
@@ -224,10 +280,10 @@ class CeleryRunner:
         self.celery = make_celery(app)
         app.extensions["celery"] = self.celery
 
-    def enqueue(self, name: str, *args) -> None:
-        """Publish ``contest.<name>(*args)``. When the broker cannot be reached (after Celery's publish
-        retries) the error is logged, not raised: the caller has committed, the row stays pending and
-        ``flask media recover`` queues it later."""
+    def enqueue(self, name: str, *args, delay_s: float = 0.0) -> None:
+        """Publish ``contest.<name>(*args)``, to run after ``delay_s`` seconds (a countdown). When the broker
+        cannot be reached (after Celery's publish retries) the error is logged, not raised: the caller has
+        committed, the row stays pending and ``flask media recover`` queues it later."""
         from kombu.exceptions import OperationalError as BrokerError
 
         if name not in TASKS:
@@ -235,7 +291,8 @@ class CeleryRunner:
         try:
             # No time limits in the message: a worker applies those of its own configuration (time_limits),
             # which match the ffmpeg limits it runs with.
-            self.celery.tasks[f"contest.{name}"].apply_async(args=args, time_limit=None, soft_time_limit=None)
+            self.celery.tasks[f"contest.{name}"].apply_async(args=args, countdown=delay_s or None,
+                                                              time_limit=None, soft_time_limit=None)
         except BrokerError:
             log.exception("could not queue task %s%r; `flask media recover` will queue it", name, args)
 
@@ -264,6 +321,7 @@ def get_runner():
     return current_app.extensions["tasks"]
 
 
-def enqueue(name: str, *args) -> None:
-    """Queue task ``name`` with id arguments. Call after committing the rows the task will read."""
-    get_runner().enqueue(name, *args)
+def enqueue(name: str, *args, delay_s: float = 0.0) -> None:
+    """Queue task ``name`` with id arguments, to run after ``delay_s`` seconds (the eager runner runs it at
+    once). Call after committing the rows the task will read."""
+    get_runner().enqueue(name, *args, delay_s=delay_s)

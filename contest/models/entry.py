@@ -118,6 +118,9 @@ class Video(db.Model):
                                                          index=True)
     similar_distance: Mapped[float | None]
     processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When a pending video whose last attempt failed for a server-side reason (ffmpeg missing, disk full,
+    #: storage down) is tried again (:mod:`contest.services.media.failures`); None otherwise.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -28,6 +28,7 @@ from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
+from contest.services.uploads.space import refused_when_full
 from contest.submissions.forms import ActionForm, EntryForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
@@ -214,7 +215,8 @@ def _read_upload_body(contest: Contest) -> None:
     CSRF. Over the limit: 413 whose description names the limit (shown by the friendly error page)."""
     request.max_content_length = contest.max_file_bytes + FORM_OVERHEAD_BYTES
     try:
-        request.files  # noqa: B018  (parses the body now, under the limit)
+        with refused_when_full():  # no room to spool the body: 507 page
+            request.files  # noqa: B018  (parses the body now, under the limit)
     except RequestEntityTooLarge:
         raise RequestEntityTooLarge(description=size_limit_message(contest)) from None
     if current_app.config["WTF_CSRF_ENABLED"]:

@@ -12,13 +12,14 @@ around a presigned multipart upload; rules in :mod:`contest.services.uploads.s3_
 Callers must be logged-in creators (401 / 403, no redirect: an API) and send the ``X-CSRFToken`` header when
 CSRF is on (the app-wide Flask-WTF check reads it; 403 without). Errors are ``{"errors": [sentences]}`` in the
 visitor's language: 400 malformed request or token, 404 someone else's entry or upload (or no S3 backend),
-410 token expired, 422 a contest rule. Answers are never cached.
+410 token expired, 422 a contest rule, 507 the server's disk is full. Answers are never cached.
 """
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
 from contest.models import Role
@@ -45,8 +46,9 @@ def _no_store(response):
     return response
 
 
-@bp.errorhandler(DirectUploadError)
-def _upload_error(error: DirectUploadError):
+@bp.errorhandler(DomainError)
+def _upload_error(error: DomainError):
+    """Protocol errors (:class:`DirectUploadError`), a full disk (507) and every other domain error."""
     db.session.rollback()
     return _errors(error.status, *error.reasons)
 

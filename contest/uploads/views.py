@@ -11,7 +11,8 @@
   ``Upload-Result: rejected`` (422, body ``{"errors": [rule messages]}``; the upload is gone).
 * ``DELETE /uploads/tus/<id>`` — termination, 204.
 
-Every response carries ``Tus-Resumable: 1.0.0``; errors are ``text/plain`` sentences (JSON for 422). A request
+Every response carries ``Tus-Resumable: 1.0.0``; errors are ``text/plain`` sentences (JSON for 422), a full
+disk 507 (the bytes received before it are kept: HEAD, then PATCH on from the offset). A request
 with another ``Tus-Resumable`` gets 412. Callers must be logged-in creators (401 / 403 otherwise: an API, so
 no redirect to the login page) and send the ``X-CSRFToken`` header on POST/PATCH/DELETE when CSRF is on
 (the app-wide Flask-WTF check reads it; 403 without). Someone else's upload is 404.
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
 from contest.models import Role
@@ -54,9 +56,11 @@ def _tus_resumable(response):
     return response
 
 
-@bp.errorhandler(UploadError)
-def _upload_error(error: UploadError):
-    return _plain(error.status, " ".join(error.reasons))
+@bp.errorhandler(DomainError)
+def _upload_error(error: DomainError):
+    """Protocol errors (:class:`UploadError`), a full disk (507) and every other domain error: plain text."""
+    db.session.rollback()
+    return _plain(error.status, error.message)
 
 
 @bp.errorhandler(CSRFError)

@@ -1,6 +1,7 @@
 """The storage interface: what every backend implements with the same signatures, and its errors."""
 from __future__ import annotations
 
+import errno
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,20 @@ class FileTooLarge(StorageError):
     def __init__(self, limit_bytes: int):
         super().__init__(f"file exceeds {limit_bytes} bytes")
         self.limit_bytes = limit_bytes
+
+
+#: ``errno`` values of a full disk: no space left, disk quota exceeded.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """True when ``exc``, or an exception it was raised from, is an ``OSError`` saying the disk (or the
+    user's quota) is full: the server's fault, never the file's."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass(frozen=True)

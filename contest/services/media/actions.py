@@ -62,6 +62,7 @@ def rerun_processing(*, video: Video) -> Video:
                                  "cannot be processed again; the creator must upload it again."))
     video.state, video.attempts, video.progress = VideoState.PENDING, 0, 0.0
     video.error = video.error_detail = video.processing_started_at = video.processed_at = None
+    video.next_attempt_at = None
     db.session.flush()
     return video
 

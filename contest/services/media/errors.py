@@ -22,3 +22,12 @@ class MediaProcessingError(DomainError):
 
 class MediaTimeout(MediaProcessingError):
     """An ffmpeg/ffprobe run passed its time limit and its process group was killed."""
+
+
+class ToolUnavailable(OSError):
+    """ffmpeg or ffprobe could not be started (not installed, not executable, wrong ``FFMPEG_BINARY`` /
+    ``FFPROBE_BINARY``): the server's fault, not the file's; the job is retried and fails readably when the
+    attempts run out. An ``OSError`` with the original ``errno`` and ``filename`` (the program)."""
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -25,7 +26,7 @@ from contest.infra.storage import CHUNK_BYTES, get_storage, new_key
 from contest.infra.tasks import enqueue, on_start, task
 from contest.models import Video, VideoState, utcnow
 from contest.services.contests.technical_rules import TechnicalRules
-from contest.services.media import duplicates, fingerprint, renditions
+from contest.services.media import duplicates, failures, fingerprint, renditions
 from contest.services.media import probe as media
 from contest.services.media.actions import (
     failure_detail,  # also registers the task make_poster_at
@@ -79,11 +80,19 @@ def process_video(video_id: int) -> None:
     included; a processing failure (ffmpeg error or timeout, damaged file, too many attempts) fails the row
     but KEEPS the original, so that an organizer can run the processing again
     (:func:`contest.services.media.actions.rerun_processing`). Either way the row keeps a readable ``error``
-    (in ``BABEL_DEFAULT_LOCALE``: a job has no visitor) and, for organizers, ``error_detail``. Other errors
-    (storage, database) propagate and leave the row for recovery.
+    (in ``BABEL_DEFAULT_LOCALE``: a job has no visitor) and, for organizers, ``error_detail``. Any other
+    error never leaves the row processing (:func:`_settle_error`): one that may pass later (ffmpeg missing,
+    disk full, storage down) sets the row back to pending and queues the next attempt after a growing wait
+    (``next_attempt_at``); once ``MEDIA_MAX_ATTEMPTS`` are used, or at once for an unexpected error, the row
+    fails with a readable reason and keeps its original (:mod:`contest.services.media.failures`). Only when
+    even that cannot be written (the database is down) does the error propagate, for the runner to retry.
     """
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        _process(video_id)
+        try:
+            _process(video_id)
+        except Exception as exc:  # noqa: BLE001  (every failure ends on the row: _settle_error)
+            db.session.rollback()
+            _settle_error(video_id, exc)
 
 
 def _process(video_id: int) -> None:
@@ -92,6 +101,7 @@ def _process(video_id: int) -> None:
         return
     video.attempts += 1
     video.state, video.processing_started_at, video.progress = VideoState.PROCESSING, utcnow(), 0.0
+    video.next_attempt_at = None
     job = _Job(video_id=video_id, entry_id=video.entry_id, creator_id=video.entry.creator_id,
                original_key=video.original_key, poster_time_s=video.poster_time_s,
                rules=_rules_to_check(video))
@@ -117,6 +127,35 @@ def _process(video_id: int) -> None:
         _finish_failed(video_id, str(exc), detail=failure_detail(exc), delete=old_keys)  # the original stays
     else:
         _finish_ready(video_id, outputs, old_keys)
+
+
+def _settle_error(video_id: int, exc: Exception) -> None:
+    """Record an error raised by a run of ``video_id`` outside its content checks: retry later or fail (see
+    :func:`process_video`). Re-raises ``exc`` when the run never claimed the row (e.g. the database was
+    locked), so that the runner retries the task."""
+    video = db.session.get(Video, video_id, populate_existing=True)
+    if video is None or video.state in DONE:  # gone, or settled before the error (e.g. deleting old files)
+        log.exception("video %s: error after the run settled", video_id)
+        db.session.rollback()
+        return
+    if video.state != VideoState.PROCESSING:
+        db.session.rollback()
+        raise exc
+    failure, most = failures.classify(exc), current_app.config["MEDIA_MAX_ATTEMPTS"]
+    log.error("video %s, attempt %s of %s: %s", video_id, video.attempts, most, failure.detail,
+              exc_info=not failure.retry)
+    if not failure.retry or video.attempts >= most:
+        attempt = video.attempts
+        db.session.rollback()
+        _finish_failed(video_id, failure.reason, delete=[],
+                       detail=f"attempt {attempt} of {most}: {failure.detail}")
+        return
+    delay = failures.retry_delay_s(video.attempts)
+    video.state, video.progress = VideoState.PENDING, 0.0
+    video.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    video.error_detail = f"attempt {video.attempts} of {most}, next in {delay:g} s: {failure.detail}"
+    db.session.commit()
+    enqueue("process_video", video_id, delay_s=delay)
 
 
 def _rules_to_check(video: Video) -> TechnicalRules | None:
@@ -290,11 +329,16 @@ def store_progress(video_id: int, value: float) -> None:
 @on_start
 def recover_unfinished() -> None:
     """After a restart: rows left ``processing`` by a dead process go back to ``pending``, then every pending
-    row is queued for :func:`process_video` (which counts the attempt)."""
+    row is queued for :func:`process_video` (which counts the attempt), a retry at its ``next_attempt_at``."""
     db.session.execute(update(Video).where(Video.state == VideoState.PROCESSING)
                        .values(state=VideoState.PENDING))
-    pending = list(db.session.scalars(select(Video.id).where(Video.state == VideoState.PENDING)
-                                      .order_by(Video.id)))
+    pending = list(db.session.execute(select(Video.id, Video.next_attempt_at)
+                                      .where(Video.state == VideoState.PENDING).order_by(Video.id)))
     db.session.commit()
-    for video_id in pending:
-        enqueue("process_video", video_id)
+    for video_id, due in pending:
+        enqueue("process_video", video_id, delay_s=seconds_until(due))
+
+
+def seconds_until(moment: datetime | None) -> float:
+    """Seconds from now until ``moment`` (UTC), 0 when it is None or past."""
+    return max((moment - utcnow()).total_seconds(), 0.0) if moment is not None else 0.0

@@ -6,6 +6,7 @@ pipeline runs through :func:`run_tool` or :func:`run_tool_streaming`; :func:`sta
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import selectors
 import signal
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from flask_babel import gettext as _
 
 from contest.formatting import format_duration
-from contest.services.media.errors import MediaTimeout
+from contest.services.media.errors import MediaTimeout, ToolUnavailable
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -37,8 +38,46 @@ def _child_setup(nice: int) -> None:
 
 
 def start(args: list[str], *, nice: int, stdout, stderr) -> subprocess.Popen:
-    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                            start_new_session=True, preexec_fn=lambda: _child_setup(nice))
+    """Spawn ``args``; raises :class:`ToolUnavailable` when the program cannot be started (missing, not
+    executable)."""
+    try:
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                                start_new_session=True, preexec_fn=lambda: _child_setup(nice))
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        raise ToolUnavailable(exc.errno, f"{args[0]} cannot be run: {exc.strerror}", args[0]) from exc
+
+
+def check_tools(config) -> dict[str, str]:
+    """Run ``FFMPEG_BINARY -version`` and ``FFPROBE_BINARY -version`` (of ``config``, e.g. ``app.config``);
+    returns ``{"ffmpeg": first line, "ffprobe": first line}`` such as ``"ffmpeg version 5.1.6-0+deb12u1 …"``.
+
+    Raises :class:`ToolUnavailable` naming the program and what to do when one cannot be started, exits
+    with an error or answers something else. Used at start-up (``flask media check``, the Celery worker, the
+    web process's task thread) so that a missing ffmpeg is said at once, not found by the first upload.
+    """
+    versions = {}
+    for name, key in (("ffmpeg", "FFMPEG_BINARY"), ("ffprobe", "FFPROBE_BINARY")):
+        binary = config[key]
+        try:
+            done = run_tool([binary, "-version"], timeout=config["PROBE_TIMEOUT"])
+        except ToolUnavailable as exc:
+            raise ToolUnavailable(exc.errno, f"{name} ({key}={binary!r}) cannot be run: "
+                                             f"{exc.__cause__.strerror}. {_INSTALL_HINT}", binary) from exc
+        except MediaTimeout as exc:
+            limit = config["PROBE_TIMEOUT"]
+            raise ToolUnavailable(errno.ETIMEDOUT, f"{name} ({key}={binary!r}) did not answer within {limit} s. "
+                                                   f"{_INSTALL_HINT}", binary) from exc
+        first = done.stdout.decode("utf-8", "replace").strip().splitlines()[:1]
+        if done.returncode != 0 or not first or name not in first[0]:
+            raise ToolUnavailable(errno.ENOEXEC, f"{name} ({key}={binary!r}) does not work: exit status "
+                                                 f"{done.returncode}, {tail(done.stderr, 3) or 'no output'}. "
+                                                 f"{_INSTALL_HINT}", binary)
+        versions[name] = first[0]
+    return versions
+
+
+_INSTALL_HINT = ("Install ffmpeg (Debian: apt-get install ffmpeg) or set CONTEST_FFMPEG_BINARY / "
+                 "CONTEST_FFPROBE_BINARY to the programs' paths.")
 
 
 def _timed_out(args: list[str], timeout: float) -> MediaTimeout:

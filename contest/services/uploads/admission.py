@@ -22,6 +22,7 @@ from contest.services.submissions.entries import move, require_editable
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import require_open
 from contest.services.uploads.limits import UploadTooLarge, check_size
+from contest.services.uploads.space import refused_when_full
 
 #: Longest kept display name of an uploaded file, characters.
 MAX_FILENAME_CHARS = 120
@@ -66,12 +67,14 @@ def attach_video(*, entry: Entry, stream, filename: str) -> Video:
     recorded by :func:`admit_original`. The caller commits, then queues ``process_video``.
 
     Raises :class:`SubmissionError` (reasons from the media rules) outside the window, for a withdrawn or
-    disqualified entry, a file over the limit, or a file that is not an acceptable video.
+    disqualified entry, a file over the limit, or a file that is not an acceptable video;
+    :class:`~contest.services.uploads.space.NoSpace` (507) when the disk is full (nothing is kept).
     """
     require_can_upload(entry)
     key = new_key("originals")
     try:
-        stored = get_storage().save(key, stream, max_bytes=entry.contest.max_file_bytes)
+        with refused_when_full():
+            stored = get_storage().save(key, stream, max_bytes=entry.contest.max_file_bytes)
     except FileTooLarge as exc:
         raise UploadTooLarge.for_contest(entry.contest) from exc
     return admit_original(entry=entry, key=key, stored=stored, filename=filename)
@@ -81,12 +84,14 @@ def attach_video_file(*, entry: Entry, path: Path, filename: str) -> Video:
     """Like :func:`attach_video` for a complete file on local disk (a finished resumable upload): stored with
     ``Storage.put_file`` (one read, hashed while copied; ``path`` itself is left for the caller to remove).
 
-    Raises :class:`SubmissionError` as :func:`attach_video` does.
+    Raises :class:`SubmissionError` and :class:`~contest.services.uploads.space.NoSpace` as
+    :func:`attach_video` does.
     """
     require_can_upload(entry)
     check_size(entry.contest, path.stat().st_size)
     key = new_key("originals")
-    stored = get_storage().put_file(key, path)
+    with refused_when_full():
+        stored = get_storage().put_file(key, path)
     return admit_original(entry=entry, key=key, stored=stored, filename=filename)
 
 

@@ -46,6 +46,7 @@ from contest.models import Entry, User, Video
 from contest.services.submissions.errors import SubmissionError
 from contest.services.uploads import admission
 from contest.services.uploads.limits import UploadTooLarge, check_size
+from contest.services.uploads.space import NoSpace, refused_when_full
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination"
@@ -113,7 +114,8 @@ def create_upload(*, user: User, length: int | None, metadata: dict[str, str]) -
 
     Raises :class:`UploadError`: 400 without a valid length or entry id, 404 when the entry is not one of the
     user's own (ids of others are not disclosed), 403 outside the submission window or for a withdrawn or
-    disqualified entry, 413 when ``length`` exceeds ``contest.max_file_bytes``.
+    disqualified entry, 413 when ``length`` exceeds ``contest.max_file_bytes``;
+    :class:`~contest.services.uploads.space.NoSpace` (507) when the disk is full (no file is left).
     """
     if length is None or length < 0:
         raise UploadError(400, _("Upload-Length must be a whole number of bytes."))
@@ -128,9 +130,14 @@ def create_upload(*, user: User, length: int | None, metadata: dict[str, str]) -
         raise UploadError(413, exc.reasons) from None
     upload = Upload(id=secrets.token_urlsafe(24), owner_id=user.id, entry_id=entry.id, length=length,
                     metadata=metadata)
-    tus_root().mkdir(parents=True, exist_ok=True)
-    upload.path.touch(exist_ok=False)
-    _save(upload)
+    try:
+        with refused_when_full():
+            tus_root().mkdir(parents=True, exist_ok=True)
+            upload.path.touch(exist_ok=False)
+            _save(upload)
+    except NoSpace:
+        remove_upload(upload=upload)
+        raise
     return upload
 
 
@@ -159,9 +166,10 @@ def append_chunk(*, upload: Upload, offset: int, stream: BinaryIO, size: int | N
     new offset.
 
     Copies in 1 MiB pieces; the offset is the partial file's size, read under the lock. Whatever arrived
-    before a broken connection is kept (the client asks HEAD for the offset and resumes). Raises
-    :class:`UploadError` 409 when ``offset`` is not the upload's offset or another request is writing to it,
-    413 when the bytes would run past ``length`` (nothing of that request is kept).
+    before a broken connection or a full disk is kept (the client asks HEAD for the offset and resumes).
+    Raises :class:`UploadError` 409 when ``offset`` is not the upload's offset or another request is writing
+    to it, 413 when the bytes would run past ``length`` (nothing of that request is kept);
+    :class:`~contest.services.uploads.space.NoSpace` (507) when the disk is full.
     """
     with _locked(upload) as fh:
         upload.offset = os.fstat(fh.fileno()).st_size
@@ -173,15 +181,13 @@ def append_chunk(*, upload: Upload, offset: int, stream: BinaryIO, size: int | N
             raise UploadError(413, _("This chunk would run past the announced length of the upload."))
         fh.seek(offset)
         written = 0
-        try:
+        with refused_when_full(partial_kept=True):
             while chunk := stream.read(min(CHUNK_BYTES, room - written + 1)):
                 written += len(chunk)
                 if written > room:
                     fh.truncate(offset)
                     raise UploadError(413, _("This chunk would run past the announced length of the upload."))
-                fh.write(chunk)
-        finally:
-            fh.flush()
+                _write_all(fh, chunk)
         upload.offset, upload.updated_at = offset + written, time.time()
     return upload
 
@@ -193,15 +199,16 @@ def finish_upload(*, upload: Upload, user: User) -> Video:
 
     A rejected file leaves nothing behind: the partial files are removed and no row is written. Raises
     :class:`UploadError` 422 with the rule messages (or 404 when the entry is no longer the user's). Any
-    other failure (e.g. storage unreachable) keeps the complete partial file: an empty PATCH at
-    ``offset == length`` tries again.
+    other failure (e.g. storage unreachable, or a full disk: :class:`~contest.services.uploads.space.NoSpace`,
+    507) keeps the complete partial file: an empty PATCH at ``offset == length`` tries again.
     """
     if not upload.complete:
         raise UploadError(409, _("The upload is not complete yet."))
     try:
         entry = _own_entry(user, str(upload.entry_id))
         filename = upload.metadata.get("filename") or "video"
-        video = admission.attach_video_file(entry=entry, path=upload.path, filename=filename)
+        with refused_when_full(partial_kept=True):
+            video = admission.attach_video_file(entry=entry, path=upload.path, filename=filename)
     except (SubmissionError, UploadError) as exc:
         remove_upload(upload=upload)
         if isinstance(exc, UploadError):
@@ -253,19 +260,32 @@ def _sidecar(upload_id: str) -> Path | None:
 
 
 def _save(upload: Upload) -> None:
-    """Write the sidecar atomically (temporary file, then rename), stamping ``updated_at``."""
+    """Write the sidecar atomically (temporary file, then rename; the temporary file is removed on error),
+    stamping ``updated_at``."""
     upload.updated_at = time.time()
     target = upload.path.with_suffix(".json")
     tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(upload)))
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(json.dumps(asdict(upload)))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_all(fh, data: bytes) -> None:
+    """Write ``data`` to the unbuffered file ``fh`` (an ``os.write`` may take only part of it). On an error
+    (e.g. a full disk) the bytes written before it stay: the file still holds a prefix of the stream."""
+    view = memoryview(data)
+    while view:
+        view = view[fh.write(view):]
 
 
 @contextmanager
 def _locked(upload: Upload) -> Iterator[BinaryIO]:
     """The partial file open for writing under an exclusive lock; a concurrent writer gets 409."""
     try:
-        fh = open(upload.path, "r+b")
+        fh = open(upload.path, "r+b", buffering=0)  # unbuffered: what write() returned is on disk
     except FileNotFoundError:
         raise UploadError(404, _("This upload does not exist.")) from None
     with fh:

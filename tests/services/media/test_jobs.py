@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from contest.extensions import db
 from contest.models import Video, VideoState
 from contest.services.media import fingerprint
-from contest.services.media import probe as media
 from contest.services.media import jobs as media_jobs
 from contest.services.media import renditions, tools
 from contest.services.submissions import entries as submissions
