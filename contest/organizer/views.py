@@ -10,15 +10,25 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
-from contest.models import Assignment, Contest, Entry, Role, utcnow
+from contest.models import Assignment, Contest, Entry, Role, User, utcnow
 from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm
-from contest.services.accounts.users import AccountError, create_user
+from contest.services.accounts.errors import AccountError
+from contest.services.accounts.passwords import PasswordPolicyError
+from contest.services.accounts.sessions import (
+    MANAGED_ROLES,
+    deactivate_account,
+    reactivate_account,
+    sign_out_everywhere,
+)
+from contest.services.accounts.users import create_user
 from contest.services.contests.queries import (
     all_contests,
     contest_entries,
@@ -210,12 +220,39 @@ def new_judge():
             judge = create_user(username=form.username.data, password=form.password.data, role=Role.JUDGE,
                                 display_name=form.display_name.data)
         except AccountError as exc:
-            form.username.errors.append(str(exc))
+            field = form.password if isinstance(exc, PasswordPolicyError) else form.username
+            field.errors.extend(exc.reasons)
         else:
             db.session.commit()
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
             return redirect(url_for(".judges"))
     return render_template("organizer/judge_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>")
+def user(user_id: int):
+    """A judge's or creator's account: its state and the organizer's actions on it."""
+    account = db.get_or_404(User, user_id)
+    return render_template("organizer/user.html", account=account, managed=account.role in MANAGED_ROLES)
+
+
+#: The organizer's actions on an account: service verb and the message once done.
+ACCOUNT_ACTIONS = {
+    "deactivate": (deactivate_account, _l("%(name)s was deactivated and signed out everywhere.")),
+    "reactivate": (reactivate_account, _l("%(name)s can log in again.")),
+    "sign-out": (sign_out_everywhere, _l("%(name)s was signed out everywhere.")),
+}
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, 'sign-out'):action>", methods=["POST"])
+def account_action(user_id: int, action: str):
+    """Deactivate, reactivate or sign out everywhere a judge or creator (403 for organizer accounts)."""
+    account = db.get_or_404(User, user_id)
+    verb, message = ACCOUNT_ACTIONS[action]
+    verb(user=account, by=current_user._get_current_object())
+    db.session.commit()
+    flash(str(message) % {"name": account.username}, "success")
+    return redirect(url_for(".user", user_id=account.id))
 
 
 def _page() -> int:
