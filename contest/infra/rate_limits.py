@@ -76,7 +76,8 @@ def retry_after_seconds() -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    reset_at, _remaining = current.window  # epoch seconds at which the next request is let through
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def retry_after_minutes() -> int:
