@@ -49,11 +49,14 @@ def _hasher(memory_kib: int, time_cost: int, parallelism: int) -> PasswordHasher
                           hash_len=32, salt_len=16, type=Type.ID)
 
 
+def _parameters() -> tuple[int, int, int]:
+    config = current_app.config
+    return int(config["ARGON2_MEMORY_KIB"]), int(config["ARGON2_TIME_COST"]), int(config["ARGON2_PARALLELISM"])
+
+
 def hasher() -> PasswordHasher:
     """The argon2id hasher of the app's ``ARGON2_*`` settings (one per setting, kept)."""
-    config = current_app.config
-    return _hasher(int(config["ARGON2_MEMORY_KIB"]), int(config["ARGON2_TIME_COST"]),
-                   int(config["ARGON2_PARALLELISM"]))
+    return _hasher(*_parameters())
 
 
 def hash_password(password: str) -> str:
@@ -71,6 +74,17 @@ def verify_password(*, password_hash: str, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             continue
     return False
+
+
+def spend_a_verify(password: str) -> None:
+    """Verify ``password`` against a hash of nothing, so that a log-in with an unknown username takes as long
+    as one with a wrong password (the time does not tell which usernames exist)."""
+    verify_password(password_hash=_decoy_hash(*_parameters()), password=password)
+
+
+@lru_cache(maxsize=4)
+def _decoy_hash(memory_kib: int, time_cost: int, parallelism: int) -> str:
+    return _hasher(memory_kib, time_cost, parallelism).hash("decoy: matches no password")
 
 
 def needs_rehash(*, password_hash: str, password: str) -> bool:

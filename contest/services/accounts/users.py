@@ -8,6 +8,7 @@ from contest.services.accounts.passwords import (
     check_new_password,
     hash_password,
     needs_rehash,
+    spend_a_verify,
     verify_password,
 )
 from contest.services.accounts.sessions import end_all_sessions
@@ -56,7 +57,10 @@ def authenticate(*, username: str, password: str) -> User | None:
     from flask_babel import gettext as _
 
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None or not verify_password(password_hash=user.password_hash, password=password):
+    if user is None:
+        spend_a_verify(password)
+        return None
+    if not verify_password(password_hash=user.password_hash, password=password):
         return None
     if not user.active:
         raise AccountError(_("This account has been deactivated. Please contact the contest organizer."),
