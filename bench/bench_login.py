@@ -16,17 +16,20 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from config import Config
-from contest import create_app
-from contest.extensions import db
-from contest.models import Role, User
-from contest.services.accounts.passwords import hasher
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config import Config  # noqa: E402
+from contest import create_app  # noqa: E402
+from contest.extensions import db  # noqa: E402
+from contest.models import Role, User  # noqa: E402
+from contest.services.accounts.passwords import hasher  # noqa: E402
 
 PASSWORD = "a judge's pass phrase 2026"
 SETS = {

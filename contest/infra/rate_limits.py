@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # the scheme: gunicorn's forwarded_allow_ips
     limiter.init_app(app)
 
 
