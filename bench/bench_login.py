@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from config import Config  # noqa: E402
-from contest import create_app  # noqa: E402
-from contest.extensions import db  # noqa: E402
-from contest.models import Role, User  # noqa: E402
-from contest.services.accounts.passwords import hasher  # noqa: E402
+from config import Config
+from contest import create_app
+from contest.extensions import db
+from contest.models import Role, User
+from contest.services.accounts.passwords import hasher
 
 PASSWORD = "a judge's pass phrase 2026"
 SETS = {

@@ -16,8 +16,8 @@ visitor's language: 400 malformed request or token, 404 someone else's entry or 
 """
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_limiter import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from contest.auth import rate_limits

@@ -18,8 +18,8 @@ no redirect to the login page) and send the ``X-CSRFToken`` header on POST/PATCH
 """
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_limiter import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from contest.auth import rate_limits

@@ -49,7 +49,7 @@ def test_the_11th_failed_log_in_is_refused_and_the_right_password_works_after_th
     for attempt in range(10):
         response = log_in(client, "judge.li" if attempt % 2 else "JUDGE.LI", f"guess-{attempt}")
         assert response.status_code == 200 and "用户名或密码错误。" in response.text
-    refused = log_in(client, "Judge.Li", f"guess-10")
+    refused = log_in(client, "Judge.Li", "guess-10")
     assert refused.status_code == 429
     assert LOGIN_LIMITED in refused.text
     assert 880 <= int(refused.headers["Retry-After"]) <= 900
