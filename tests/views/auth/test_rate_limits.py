@@ -160,3 +160,13 @@ def test_upload_starts_are_limited_per_creator_across_tus_and_forms(app, client,
     assert refused.mimetype == "text/plain"
     assert refused.text == "上传次数过多，请在 60 分钟后再试。"
     assert refused.headers["Tus-Resumable"] == "1.0.0" and int(refused.headers["Retry-After"]) > 3500
+
+
+def test_the_store_is_memory_for_one_process_and_the_brokers_redis_with_celery():
+    from contest.infra.rate_limits import storage_uri
+
+    assert storage_uri({"TASK_BACKEND": "thread", "CELERY_BROKER_URL": "redis://r:6379/0"}) == "memory://"
+    assert storage_uri({"TASK_BACKEND": "celery", "CELERY_BROKER_URL": "redis://r:6379/0"}) == "redis://r:6379/0"
+    assert storage_uri({"TASK_BACKEND": "celery", "CELERY_BROKER_URL": "amqp://q//"}) == "memory://"
+    assert storage_uri({"RATELIMIT_STORAGE_URI": "redis://r:6379/1", "TASK_BACKEND": "thread"}) == \
+        "redis://r:6379/1"
