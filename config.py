@@ -90,11 +90,49 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
-    # --- security -------------------------------------------------------------------------------------
+    # --- security: sessions and passwords (contest/services/accounts/) ----------------------------------
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: Hours a log-in without "remember me" lasts without a request (the signed cookie is renewed on each
+    #: request and refused by the server once older): PERMANENT_SESSION_LIFETIME, set by create_app.
+    SESSION_IDLE_HOURS = 12
+    #: Days a "remember me" cookie lasts from the log-in (REMEMBER_COOKIE_DURATION, set by create_app).
+    #: Log-out, a password change, deactivation and "sign out everywhere" end it earlier.
+    REMEMBER_DAYS = 30
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session: long uploads must not expire it
+    #: argon2id cost: KiB of memory, passes, lanes. Default: OWASP Password Storage Cheat Sheet's minimum
+    #: "m=19456 (19 MiB), t=2, p=1". Hashes made with other values are replaced at the next log-in.
+    ARGON2_MEMORY_KIB = 19456
+    ARGON2_TIME_COST = 2
+    ARGON2_PARALLELISM = 1
+
+    # --- rate limits (Flask-Limiter; limit strings like "10 per 15 minutes", "60/minute") --------------------
+    RATELIMIT_ENABLED = True
+    #: Where the counts live: "memory://" (one process: development, the embedded default) or
+    #: "redis://host:6379/1". None: memory, except in production, where the Redis of CELERY_BROKER_URL is used
+    #: (every web process must share the counts).
+    RATELIMIT_STORAGE_URI = None
+    #: "moving-window": a limit of N per T counts the requests of the last T exactly.
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "contest"
+    #: Failed log-ins per username (case-insensitive) and per client address. Only failures count; after the
+    #: limit every log-in of that name/address is refused (429) until the oldest failure leaves the window.
+    RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"
+    RATELIMIT_LOGIN_ADDRESS = "50 per 15 minutes"
+    #: Registration forms sent per client address.
+    RATELIMIT_REGISTER = "20 per hour"
+    #: Wrong current passwords on the change-password page, per user.
+    RATELIMIT_PASSWORD_CHANGE = "5 per 15 minutes"
+    #: Play reports per client address (the player sends one per page load).
+    RATELIMIT_PLAYS = "60 per minute"
+    #: Uploads started per creator: tus creation, S3 multipart start and form uploads together.
+    RATELIMIT_UPLOADS = "30 per hour"
+    #: Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1). Client addresses (rate
+    #: limits, the log of failed log-ins) are read from that header only when this is above 0; with 0 behind a
+    #: proxy every client would share the proxy's address.
+    PROXY_COUNT = 0
 
     # --- S3 storage (STORAGE_BACKEND = "s3"; see contest/services/storage_s3.py) ------------------------
     #: S3-compatible endpoint, e.g. "http://127.0.0.1:9000" (MinIO), "https://oss-cn-hangzhou.aliyuncs.com"
@@ -147,11 +185,23 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "testing-not-secret"
     FFMPEG_TIMEOUT = 300
+    #: Cheap hashes: the suite creates hundreds of users (the tests of hashing set the real values).
+    ARGON2_MEMORY_KIB = 1024
+    ARGON2_TIME_COST = 1
+    RATELIMIT_STORAGE_URI = "memory://"  # a new, empty store for each app, so for each test
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: Behind the reverse proxy of the deployment guide (nginx on the web host, gunicorn on 127.0.0.1).
+    PROXY_COUNT = 1
+    #: Redis down: count in each process's memory instead of refusing or failing requests.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 
 CONFIGS = {

@@ -6,6 +6,7 @@ runner starts on the first request (see :mod:`contest.infra.tasks`).
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
@@ -36,6 +37,8 @@ def load_config(app: Flask, config_name: str, overrides: dict) -> None:
     app.config.from_prefixed_env(prefix="CONTEST")
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=float(app.config["REMEMBER_DAYS"]))
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
@@ -71,7 +74,8 @@ def app_languages() -> list[str]:
 def register_extensions(app: Flask) -> None:
     from contest import models  # noqa: F401  (register tables on the metadata)
     from contest.extensions import babel, csrf, db, login_manager, migrate
-    from contest.infra import sqlite, storage, tasks
+    from contest.infra import rate_limits, sqlite, storage, tasks
+    from contest.services.accounts.sessions import load_session_user
 
     db.init_app(app)
     sqlite.init_app(app)
@@ -81,13 +85,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
+    rate_limits.init_app(app)
     storage.init_app(app)
     register_tasks()
     tasks.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    # Session and remember-me cookies carry "<id>:<session version>"; a stale version loads nobody.
+    login_manager.user_loader(load_session_user)
 
     @app.context_processor
     def inject_globals():

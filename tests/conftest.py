@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import boto3
+import flask
 import flask_babel
 import pytest
 from sqlalchemy import create_engine, text
@@ -229,6 +230,11 @@ def fetch_media(client, url: str, **headers) -> Fetched:
                            Headers(list(error.headers.items())))
 
 
+def forget_request_globals() -> None:
+    vars(flask.g._get_current_object()).clear()
+    flask_babel.refresh()
+
+
 @pytest.fixture
 def app(tmp_path, app_overrides, storage_overrides, server_database):
     app = create_app(
@@ -237,9 +243,10 @@ def app(tmp_path, app_overrides, storage_overrides, server_database):
         UPLOAD_ROOT=str(tmp_path / "uploads"),
         **(storage_overrides | app_overrides),
     )
-    # Tests keep one app context open, which requests then share (and so share ``g``): forget the locale
-    # Flask-Babel cached in ``g`` so that each request picks its language as it would in production.
-    app.before_request(flask_babel.refresh)
+    # Tests keep one app context open, which requests then share (and so share ``g``): each request starts
+    # with an empty ``g``, as in production — the user Flask-Login cached there (a replayed cookie must be
+    # loaded again), a failed attempt the rate limits count, the locale Flask-Babel cached.
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_request_globals)
     with app.app_context():
         if server_database:
             empty_all_tables(_db.engine)

@@ -17,7 +17,17 @@ class RegisterForm(FlaskForm):
     display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=80)])
     email = EmailField(_l("E-mail (optional)"), validators=[
         Optional(), Length(max=254), Email(message=_l("This is not a valid e-mail address."))])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
+    #: Length and the other rules: contest.services.accounts.passwords (one place, Chinese messages).
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
     confirm = PasswordField(
         _l("Repeat password"), validators=[DataRequired(), EqualTo("password", message=_l("Passwords differ."))]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Passwords differ."))],
     )

@@ -1,26 +1,51 @@
-"""Login, logout and creator self-registration."""
+"""Login, logout, creator self-registration and changing one's password."""
+import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
+from contest.auth import rate_limits
 from contest.auth.access import safe_next
-from contest.auth.forms import LoginForm, RegisterForm
+from contest.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from contest.extensions import db
-from contest.models import Role
-from contest.services.accounts.users import AccountError, authenticate, create_user
+from contest.infra.rate_limits import mark_failed_attempt
+from contest.models import Role, User
+from contest.services.accounts.errors import AccountError, WrongPasswordError
+from contest.services.accounts.passwords import PasswordPolicyError
+from contest.services.accounts.sessions import end_all_sessions
+from contest.services.accounts.users import authenticate, change_password, create_user
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("contest.auth")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limits.login_per_account
+@rate_limits.login_per_address
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(username=form.username.data, password=form.password.data)
+        try:
+            user = authenticate(username=form.username.data, password=form.password.data)
+        except AccountError as exc:
+            flash(exc.message, "danger")
+            return render_template("auth/login.html", form=form), exc.status
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            db.session.commit()  # a hash upgraded to the current argon2 parameters
+            start_session(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
+        mark_failed_attempt()
+        log.warning("failed log-in for username %r from %s", form.username.data, request.remote_addr)
         flash(_("Wrong username or password."), "danger")
     return render_template("auth/login.html", form=form)
 
@@ -28,11 +53,15 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Log out here and everywhere else: every session and remember-me cookie of the user ends."""
+    end_all_sessions(user=current_user._get_current_object())
+    db.session.commit()
     logout_user()
     return redirect(url_for("main.index"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@rate_limits.registration
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -40,10 +69,43 @@ def register():
             user = create_user(username=form.username.data, password=form.password.data, role=Role.CREATOR,
                                display_name=form.display_name.data, email=form.email.data)
         except AccountError as exc:
-            form.username.errors.append(str(exc))
+            field = form.password if isinstance(exc, PasswordPolicyError) else form.username
+            field.errors.extend(exc.reasons)
         else:
             db.session.commit()
-            login_user(user)
+            start_session(user)
             flash(_("Welcome, %(name)s!", name=user.display_name), "success")
             return redirect(url_for("submissions.index"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@rate_limits.password_change
+def password():
+    """Change one's own password (the current one required): every other session ends, this one goes on."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        me = current_user._get_current_object()
+        try:
+            change_password(user=me, current_password=form.current_password.data,
+                            new_password=form.password.data)
+        except WrongPasswordError as exc:
+            mark_failed_attempt()
+            form.current_password.errors.extend(exc.reasons)
+        except AccountError as exc:
+            form.password.errors.extend(exc.reasons)
+        else:
+            db.session.commit()
+            had_cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+            start_session(me, remember=bool(had_cookie))
+            flash(_("Your password was changed. Other devices were signed out."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form)
+
+
+def start_session(user: User, *, remember: bool = False) -> None:
+    """Log ``user`` in for this browser: a session that ends after ``SESSION_IDLE_HOURS`` without a request,
+    and with ``remember`` a cookie for ``REMEMBER_DAYS``; both carry the user's current session version."""
+    session.permanent = True
+    login_user(user, remember=remember)

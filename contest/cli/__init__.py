@@ -4,7 +4,8 @@ from flask import Flask
 
 from contest.extensions import db
 from contest.models import Role
-from contest.services.accounts.users import AccountError, create_user
+from contest.services.accounts.errors import AccountError
+from contest.services.accounts.users import create_user
 
 
 def register(app: Flask) -> None:

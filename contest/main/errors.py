@@ -2,11 +2,13 @@
 (:class:`contest.errors.DomainError`): an HTML page, or JSON for requests that want it."""
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from contest.errors import DomainError
 from contest.extensions import db
+from contest.infra.rate_limits import retry_after_seconds
 
 
 def wants_json() -> bool:
@@ -23,6 +25,14 @@ def register(app: Flask) -> None:
             return jsonify(error=error.message, reasons=error.reasons), error.status
         return render_template("errors/error.html", code=error.status, message=error.reasons[0],
                                reasons=error.reasons[1:]), error.status
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        """429 with the wait in the sentence and in ``Retry-After`` (seconds)."""
+        headers = {"Retry-After": str(retry_after_seconds())}
+        if wants_json():
+            return jsonify(error=error.description, reasons=[error.description]), 429, headers
+        return render_template("errors/error.html", code=429, message=error.description), 429, headers
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -2,16 +2,12 @@
 import enum
 from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contest.extensions import db
 from contest.models.types import UTCDateTime, enum_column, utcnow
-
-_hasher = PasswordHasher()
 
 
 class Role(enum.StrEnum):
@@ -30,19 +26,18 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[Role] = mapped_column(enum_column(Role))
+    #: argon2id hash (contest.services.accounts.passwords); the plain text is never kept.
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Written into every session and remember-me cookie (see :meth:`get_id`); raised by one to end them all
+    #: (log-out, password change, deactivation, "sign out everywhere": contest.services.accounts.sessions).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    def set_password(self, password: str) -> None:
-        """Store an argon2id hash of ``password``; the plain text is never kept."""
-        self.password_hash = _hasher.hash(password)
-
-    def check_password(self, password: str) -> bool:
-        try:
-            return _hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+    def get_id(self) -> str:  # Flask-Login: stored in the session and the remember-me cookie
+        """``"<id>:<session_version>"``: a cookie carries the version it was issued for, so raising the version
+        ends it (Flask-Login's "alternative tokens")."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -10,6 +10,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -17,9 +18,30 @@ from sqlalchemy.orm import joinedload
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
-from contest.models import Assignment, Contest, Entry, ReplacementPermit, Role, utcnow
-from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm, ReplacementPermitForm
-from contest.services.accounts.users import AccountError, create_user
+from contest.models import (
+    Assignment,
+    Contest,
+    Entry,
+    ReplacementPermit,
+    Role,
+    User,
+    utcnow,
+)
+from contest.organizer.forms import (
+    AssignmentForm,
+    ContestForm,
+    JudgeForm,
+    ReplacementPermitForm,
+)
+from contest.services.accounts.errors import AccountError
+from contest.services.accounts.passwords import PasswordPolicyError
+from contest.services.accounts.sessions import (
+    MANAGED_ROLES,
+    deactivate_account,
+    reactivate_account,
+    sign_out_everywhere,
+)
+from contest.services.accounts.users import create_user
 from contest.services.contests.queries import (
     all_contests,
     contest_entries,
@@ -27,6 +49,7 @@ from contest.services.contests.queries import (
     entry_with_details,
 )
 from contest.services.contests.setup import ContestError, create_contest, update_contest
+from contest.services.judging import voiding
 from contest.services.judging.assignments import (
     AssignmentError,
     active_judges,
@@ -37,7 +60,6 @@ from contest.services.judging.assignments import (
     remove_assignment,
     review_counts,
 )
-from contest.services.judging import voiding
 from contest.services.judging.progress import (
     judge_rows_page,
     judging_progress,
@@ -242,7 +264,8 @@ def new_judge():
             judge = create_user(username=form.username.data, password=form.password.data, role=Role.JUDGE,
                                 display_name=form.display_name.data)
         except AccountError as exc:
-            form.username.errors.append(str(exc))
+            field = form.password if isinstance(exc, PasswordPolicyError) else form.username
+            field.errors.extend(exc.reasons)
         else:
             db.session.commit()
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
@@ -261,6 +284,32 @@ def _entry_page(entry_id: int, permit_form: ReplacementPermitForm) -> str:
     return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
                            similar=similar_links(entry), can_rerun=can_rerun(entry.video),
                            permits=permits, voided=voided, permit_form=permit_form)
+
+
+@bp.route("/users/<int:user_id>")
+def user(user_id: int):
+    """A judge's or creator's account: its state and the organizer's actions on it."""
+    account = db.get_or_404(User, user_id)
+    return render_template("organizer/user.html", account=account, managed=account.role in MANAGED_ROLES)
+
+
+#: The organizer's actions on an account: service verb and the message once done.
+ACCOUNT_ACTIONS = {
+    "deactivate": (deactivate_account, _l("%(name)s was deactivated and signed out everywhere.")),
+    "reactivate": (reactivate_account, _l("%(name)s can log in again.")),
+    "sign-out": (sign_out_everywhere, _l("%(name)s was signed out everywhere.")),
+}
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, reactivate, 'sign-out'):action>", methods=["POST"])
+def account_action(user_id: int, action: str):
+    """Deactivate, reactivate or sign out everywhere a judge or creator (403 for organizer accounts)."""
+    account = db.get_or_404(User, user_id)
+    verb, message = ACCOUNT_ACTIONS[action]
+    verb(user=account, by=current_user._get_current_object())
+    db.session.commit()
+    flash(str(message) % {"name": account.username}, "success")
+    return redirect(url_for(".user", user_id=account.id))
 
 
 def _page() -> int:

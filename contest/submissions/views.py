@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from contest.auth import rate_limits
 from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.formatting import megabytes
@@ -104,6 +105,7 @@ def edit(entry_id: int):
 
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
+@rate_limits.uploads
 def upload(entry_id: int):
     entry = _my_entry(entry_id)
     _read_upload_body(entry.contest)

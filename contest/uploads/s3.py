@@ -16,12 +16,15 @@ visitor's language: 400 malformed request or token, 404 someone else's entry or 
 """
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from contest.auth import rate_limits
 from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
+from contest.infra.rate_limits import retry_after_seconds
 from contest.models import Role
 from contest.services.uploads import s3_multipart as direct_uploads
 from contest.services.uploads.s3_multipart import DirectUploadError
@@ -53,6 +56,12 @@ def _upload_error(error: DomainError):
     return _errors(error.status, *error.reasons)
 
 
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded):
+    response, status = _errors(429, error.description)
+    return response, status, {"Retry-After": str(retry_after_seconds())}
+
+
 @bp.errorhandler(CSRFError)
 def _csrf_error(error: CSRFError):
     return _errors(403, _("The form expired or was sent from another site. Go back, reload the page and try "
@@ -60,6 +69,7 @@ def _csrf_error(error: CSRFError):
 
 
 @bp.route("/multipart", methods=["POST"])
+@rate_limits.uploads
 def start():
     body = _body()
     ticket, token = direct_uploads.start(user=_me(), entry_id=body.get("entry_id"),

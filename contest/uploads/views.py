@@ -19,12 +19,15 @@ no redirect to the login page) and send the ``X-CSRFToken`` header on POST/PATCH
 """
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from contest.auth import rate_limits
 from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
+from contest.infra.rate_limits import retry_after_seconds
 from contest.models import Role
 from contest.services.uploads import tus as resumable
 from contest.services.uploads.tus import TUS_EXTENSIONS, TUS_VERSION, UploadError
@@ -63,6 +66,11 @@ def _upload_error(error: DomainError):
     return _plain(error.status, error.message)
 
 
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded):
+    return _plain(429, error.description, {"Retry-After": str(retry_after_seconds())})
+
+
 @bp.errorhandler(CSRFError)
 def _csrf_error(error: CSRFError):
     return _plain(403, _("The form expired or was sent from another site. Go back, reload the page and try "
@@ -76,6 +84,7 @@ def discover():
 
 
 @bp.route("/", methods=["POST"], provide_automatic_options=False)
+@rate_limits.uploads
 def create():
     metadata = resumable.parse_metadata(request.headers.get("Upload-Metadata"))
     upload = resumable.create_upload(user=_me(), length=_int_header("Upload-Length"), metadata=metadata)

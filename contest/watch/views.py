@@ -4,10 +4,13 @@ Everyone logged in may reach the blueprint; who may see an entry is :func:`permi
 (its creator, an assigned judge, any organizer) — others get 404.
 """
 from flask import Blueprint, abort, jsonify
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
+from contest.auth import rate_limits
 from contest.auth.access import require_role
 from contest.extensions import db
+from contest.infra.rate_limits import retry_after_seconds
 from contest.infra.storage import get_storage
 from contest.models import Entry, Role, VideoState
 from contest.services.metrics.plays import record_play
@@ -15,6 +18,12 @@ from contest.services.submissions.access import load_viewable_entry
 
 bp = Blueprint("watch", __name__)
 require_role(bp, Role.CREATOR, Role.JUDGE, Role.ORGANIZER)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded):
+    """Play reports come from a script: JSON, like their answer."""
+    return jsonify(error=error.description), 429, {"Retry-After": str(retry_after_seconds())}
 
 
 @bp.route("/<int:entry_id>/video")
@@ -43,9 +52,10 @@ def poster(entry_id: int):
 
 
 @bp.route("/<int:entry_id>/plays", methods=["POST"])
+@rate_limits.plays
 def count_play(entry_id: int):
     """Count one play; the player posts once per page load with the CSRF token in ``X-CSRFToken``.
-    Answers ``{"plays": n}``, the new total."""
+    Answers ``{"plays": n}``, the new total; 429 ``{"error": …}`` past ``RATELIMIT_PLAYS`` per address."""
     entry = _ready_entry(entry_id)
     plays = record_play(entry=entry)
     db.session.commit()

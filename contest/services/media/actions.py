@@ -20,8 +20,8 @@ from contest.models import Entry, Video, VideoState
 from contest.services.media import probe as media
 from contest.services.media import renditions
 from contest.services.media.errors import MediaProcessingError, MediaRejected
-from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.entries import require_editable
+from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import require_open
 
 log = logging.getLogger(__name__)

@@ -63,3 +63,29 @@ def test_register_refuses_a_malformed_email_in_chinese(client, db):
     assert response.status_code == 200
     assert "不是有效的电子邮件地址".encode() in response.data
     assert db.session.scalar(select(User).where(User.username == "xiaohong")) is None
+
+
+def test_the_password_policy_applies_at_registration_judge_creation_and_the_cli(client, db, runner, login,
+                                                                              make_user):
+    response = client.post("/auth/register", data={
+        "username": "xiaogang", "display_name": "小刚", "password": "password", "confirm": "password"})
+    assert response.status_code == 200
+    assert "密码太常见，容易被猜到，请换一个。" in response.text and "小刚" in response.text
+    short = client.post("/auth/register", data={
+        "username": "xiaogang", "display_name": "小刚", "password": "abc1234", "confirm": "abc1234"})
+    assert "密码至少 8 个字符。" in short.text
+
+    login(make_user(Role.ORGANIZER))
+    judge = client.post("/organizer/judges/new", data={
+        "username": "judge.zhou", "display_name": "周评委", "password": "judge.zhou"})
+    assert judge.status_code == 200 and "密码不能是用户名、姓名或大赛名称。" in judge.text
+
+    result = runner.invoke(args=["create-user", "--username", "boss", "--password", "password"])
+    assert result.exit_code == 1 and "密码太常见" in result.output
+    names = ("xiaogang", "judge.zhou", "boss")
+    assert db.session.scalar(select(User).where(User.username.in_(names))) is None
+
+
+def test_the_demo_password_passes_the_policy(runner, db):
+    result = runner.invoke(args=["create-user", "--username", "demo", "--password", "demo-pass-2026"])
+    assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ from contest.models import (
     Assignment, Contest, CriterionScore, EntryState, Review, ReviewState, Role, User,
 )
 from contest.organizer.forms import local_to_utc
+from contest.services.accounts.passwords import verify_password
 from contest.services.judging.progress import forget_progress
 
 
@@ -172,7 +173,8 @@ def test_create_judge_account(client, db, organizer):
         "username": "judge.li", "display_name": "李评委", "password": "long-enough-pw"})
     assert response.status_code == 302 and response.location == "/organizer/judges"
     judge = db.session.scalar(select(User).where(User.username == "judge.li"))
-    assert judge.role == Role.JUDGE and judge.check_password("long-enough-pw")
+    assert judge.role == Role.JUDGE
+    assert verify_password(password_hash=judge.password_hash, password="long-enough-pw")
     assert "李评委" in page(client.get("/organizer/judges"))
 
 

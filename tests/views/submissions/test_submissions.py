@@ -265,7 +265,7 @@ def test_upload_checks_csrf_after_setting_the_size_limit(app, client, db, make_c
     user = make_user(Role.CREATOR)
     entry = make_entry(contest=make_contest(), creator=user)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
     page = text(client.get(f"/my/entries/{entry.id}"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     fake = tmp_path / "a.mp4"

@@ -161,7 +161,7 @@ def test_only_organizers_may_process_again(client, db, login, people, entry, que
 def test_process_again_needs_the_csrf_token(client, db, people, entry, queued):
     video = give_video(db, entry)
     with client.session_transaction() as session:  # logged in without the (CSRF-protected) login form
-        session["_user_id"] = str(people["organizer"].id)
+        session["_user_id"] = people["organizer"].get_id()
     body = page(client.get(f"/organizer/entries/{entry.id}"))
     assert client.post(f"/organizer/entries/{entry.id}/reprocess").status_code == 400
     db.session.refresh(video)

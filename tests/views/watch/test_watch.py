@@ -141,7 +141,7 @@ def test_anonymous_is_sent_to_login(client, entry, method, url):
 @pytest.mark.parametrize("app_overrides", [{"WTF_CSRF_ENABLED": True}])
 def test_play_counting_needs_the_csrf_header(client, db, owner, entry):
     with client.session_transaction() as session:
-        session["_user_id"] = str(owner.id)
+        session["_user_id"] = owner.get_id()
     page = client.get(f"/my/entries/{entry.id}").get_data(as_text=True)
     token = re.search(r'data-csrf="([^"]+)"', page).group(1)
     assert client.post(f"/watch/{entry.id}/plays").status_code == 400
