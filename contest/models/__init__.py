@@ -2,11 +2,11 @@
 from contest.models.contest import Category, Contest, Criterion, Orientation
 from contest.models.entry import Entry, EntryState, Video, VideoState
 from contest.models.judging import Assignment, CriterionScore, Review, ReviewState
-from contest.models.plays import SITE, PlayCount
+from contest.models.plays import SITE, PlayCount, PlayView
 from contest.models.types import UTCDateTime, utcnow
 from contest.models.user import Role, User
 
 __all__ = [
     "Assignment", "Category", "Contest", "Criterion", "CriterionScore", "Entry", "EntryState", "Orientation",
-    "PlayCount", "Review", "ReviewState", "Role", "SITE", "User", "UTCDateTime", "Video", "VideoState", "utcnow",
+    "PlayCount", "PlayView", "Review", "ReviewState", "Role", "SITE", "User", "UTCDateTime", "Video", "VideoState", "utcnow",
 ]
