@@ -42,12 +42,18 @@ class Entry(db.Model):
         enum_column(EntryState), default=EntryState.DRAFT, index=True
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why the entry was withdrawn (by its creator) or disqualified (by an organizer), shown to its creator;
+    #: when and by whom (None: not withdrawn nor disqualified).
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     contest: Mapped[Contest] = relationship()
     category: Mapped[Category] = relationship()
-    creator: Mapped[User] = relationship()
+    creator: Mapped[User] = relationship(foreign_keys=[creator_id])
+    state_changed_by: Mapped[User | None] = relationship(foreign_keys=[state_changed_by_id])
     video: Mapped["Video | None"] = relationship(back_populates="entry", cascade="all, delete-orphan",
                                                  foreign_keys="Video.entry_id")
 

@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from contest.auth.access import require_role
@@ -44,6 +45,7 @@ from contest.services.media.actions import VideoActionError, can_rerun, rerun_pr
 from contest.services.media.duplicates import similar_links
 from contest.services.submissions.entries import disqualify_entry
 from contest.services.submissions.errors import SubmissionError
+from contest.submissions.forms import ReasonForm
 
 bp = Blueprint("organizer", __name__)
 require_role(bp, Role.ORGANIZER)
@@ -183,18 +185,21 @@ def reprocess(entry_id: int):
     return redirect(url_for(".entry_detail", entry_id=entry.id))
 
 
-@bp.route("/entries/<int:entry_id>/disqualify", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/disqualify", methods=["GET", "POST"])
 def disqualify(entry_id: int):
-    entry = db.get_or_404(Entry, entry_id)
-    try:
-        disqualify_entry(entry=entry)
-    except SubmissionError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
-    return redirect(url_for(".dashboard", contest_id=entry.contest_id))
+    """Disqualify with a reason that the creator sees (kept on the page when refused)."""
+    entry, form, errors = db.get_or_404(Entry, entry_id), ReasonForm(), []
+    if form.validate_on_submit():
+        try:
+            disqualify_entry(entry=entry, reason=form.reason.data, by=current_user._get_current_object())
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
+            return redirect(url_for(".dashboard", contest_id=entry.contest_id))
+    return render_template("organizer/disqualify.html", entry=entry, form=form, errors=errors)
 
 
 @bp.route("/judges")

@@ -24,3 +24,9 @@ class UploadForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button-only form (submit, withdraw): carries the CSRF token."""
+
+
+class ReasonForm(FlaskForm):
+    """Why an entry is withdrawn or disqualified; required (the rule and its message are the service's)."""
+
+    reason = TextAreaField(_l("Reason"))

@@ -27,7 +27,7 @@ from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
-from contest.submissions.forms import ActionForm, EntryForm, UploadForm
+from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
 require_role(bp, Role.CREATOR)
@@ -131,11 +131,21 @@ def submit(entry_id: int):
         number=entry.number, at=beijing_time(entry.contest.closes_at)))
 
 
-@bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
 def withdraw(entry_id: int):
-    entry = _my_entry(entry_id)
-    return _act(entry, submissions.withdraw_entry,
-                _("Entry %(number)s has been withdrawn.", number=entry.number))
+    """Withdraw for good, with a reason the creator gives (kept on the page when refused)."""
+    entry, form, errors = _my_entry(entry_id), ReasonForm(), []
+    if form.validate_on_submit():
+        try:
+            submissions.withdraw_entry(entry=entry, reason=form.reason.data)
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("Entry %(number)s has been withdrawn.", number=entry.number), "success")
+            return redirect(url_for(".entry", entry_id=entry.id))
+    return render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors)
 
 
 @bp.route("/entries/<int:entry_id>/poster", methods=["POST"])

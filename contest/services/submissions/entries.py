@@ -5,8 +5,8 @@ Entry life cycle (:data:`TRANSITIONS`)::
     draft ──submit (video ready)──▶ submitted
       ▲                                  │
       └─────── new video uploaded ───────┘
-    draft | submitted ──withdraw (creator)──────▶ withdrawn      (final)
-    draft | submitted ──disqualify (organizer)──▶ disqualified   (final)
+    draft | submitted ──withdraw (creator, with a reason)──────▶ withdrawn      (final)
+    draft | submitted ──disqualify (organizer, with a reason)──▶ disqualified   (final)
 
 * A creator may create, edit, upload, submit and withdraw only inside the contest's submission window
   ``opens_at <= now < closes_at`` (:func:`require_open`); an organizer may disqualify at any time.
@@ -49,6 +49,8 @@ TRANSITIONS: dict[EntryState, set[EntryState]] = {
 }
 #: States in which the creator may still change an entry (inside the window).
 EDITABLE = {EntryState.DRAFT, EntryState.SUBMITTED}
+#: Longest reason of a withdrawal or disqualification, characters.
+MAX_REASON_CHARS = 1000
 
 ENTRY_STATE_LABELS = {
     EntryState.DRAFT: _l("Draft"),
@@ -185,21 +187,44 @@ def submit_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
     return entry
 
 
-def withdraw_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
-    """Withdraw a draft or submitted entry for good (it then no longer counts towards the limit).
+def withdraw_entry(*, entry: Entry, reason: str, at: datetime | None = None) -> Entry:
+    """Withdraw a draft or submitted entry for good (it then no longer counts towards the limit), recording
+    the creator's ``reason`` (shown on the entry; at most :data:`MAX_REASON_CHARS` characters) and the time.
 
-    Raises :class:`SubmissionError` outside the window or when the entry is already withdrawn/disqualified.
+    Raises :class:`SubmissionError` outside the window, without a reason, or when the entry is already
+    withdrawn/disqualified.
     """
+    at = at or utcnow()
     require_open(entry.contest, at)
     require_editable(entry)
+    reason = _check_reason(reason, _("Say why you withdraw the entry."))
     move(entry, EntryState.WITHDRAWN)
-    db.session.flush()
+    _record_change(entry, reason=reason, by_id=entry.creator_id, at=at)
     return entry
 
 
-def disqualify_entry(*, entry: Entry) -> Entry:
-    """Organizer action at any time: a draft or submitted entry becomes disqualified (final)."""
+def disqualify_entry(*, entry: Entry, reason: str, by: User, at: datetime | None = None) -> Entry:
+    """Organizer ``by`` at any time: a draft or submitted entry becomes disqualified (final), with ``reason``
+    (shown to its creator; at most :data:`MAX_REASON_CHARS` characters).
+
+    Raises :class:`SubmissionError` without a reason or for an entry already withdrawn/disqualified.
+    """
+    reason = _check_reason(reason, _("Say why the entry is disqualified; its creator will see it."))
     move(entry, EntryState.DISQUALIFIED)
-    db.session.flush()
+    _record_change(entry, reason=reason, by_id=by.id, at=at or utcnow())
     progress_changed(entry.contest_id)
     return entry
+
+
+def _check_reason(reason: str | None, missing: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SubmissionError(missing)
+    if len(reason) > MAX_REASON_CHARS:
+        raise SubmissionError(_("The reason may have at most %(max)d characters.", max=MAX_REASON_CHARS))
+    return reason
+
+
+def _record_change(entry: Entry, *, reason: str, by_id: int, at: datetime) -> None:
+    entry.state_reason, entry.state_changed_by_id, entry.state_changed_at = reason, by_id, at
+    db.session.flush()

@@ -83,7 +83,7 @@ def test_limit_counts_entries_that_are_not_withdrawn(db, contest, creator):
         new_entry(contest, creator)
     assert error.value.reasons == ["You already have 2 entries in this contest; the limit is 2."]
     db.session.rollback()
-    submissions.withdraw_entry(entry=first)
+    submissions.withdraw_entry(entry=first, reason="换一部")
     assert new_entry(contest, creator).number == "XH2026-0003"
 
 
@@ -180,10 +180,10 @@ def test_submitted_entry_stays_submitted_when_edited(db, contest, creator):
 def test_withdrawn_entry_can_no_longer_change(db, contest, creator, action):
     entry = new_entry(contest, creator)
     ready_video(db, entry)
-    submissions.withdraw_entry(entry=entry)
+    submissions.withdraw_entry(entry=entry, reason="不参加了")
     calls = {
         "submit": lambda: submissions.submit_entry(entry=entry),
-        "withdraw": lambda: submissions.withdraw_entry(entry=entry),
+        "withdraw": lambda: submissions.withdraw_entry(entry=entry, reason="不参加了"),
         "update": lambda: submissions.update_entry(entry=entry, title="x", description="",
                                                    category=entry.category),
         "upload": lambda: admission.attach_video(entry=entry, stream=io.BytesIO(b"x"), filename="a.mp4"),
@@ -197,7 +197,7 @@ def test_withdraw_after_closing_is_refused(db, make_contest, make_entry, creator
     closed = make_contest(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(days=1))
     entry = make_entry(contest=closed, creator=creator, state=EntryState.SUBMITTED)
     with pytest.raises(SubmissionError, match="Submissions closed"):
-        submissions.withdraw_entry(entry=entry)
+        submissions.withdraw_entry(entry=entry, reason="不参加了")
     assert entry.state == EntryState.SUBMITTED
 
 
@@ -205,10 +205,10 @@ def test_organizer_disqualifies_after_closing_but_not_a_withdrawn_entry(db, make
                                                                         creator):
     closed = make_contest(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(days=1))
     entry = make_entry(contest=closed, creator=creator, state=EntryState.SUBMITTED)
-    assert submissions.disqualify_entry(entry=entry).state == EntryState.DISQUALIFIED
+    assert submissions.disqualify_entry(entry=entry, reason="抄袭", by=creator).state == EntryState.DISQUALIFIED
     gone = make_entry(contest=closed, creator=creator, state=EntryState.WITHDRAWN)
     with pytest.raises(SubmissionError):
-        submissions.disqualify_entry(entry=gone)
+        submissions.disqualify_entry(entry=gone, reason="抄袭", by=creator)
 
 
 # --- file names --------------------------------------------------------------------------------------------

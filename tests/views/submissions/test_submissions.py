@@ -175,7 +175,7 @@ def test_uploaded_video_is_processed_served_and_submitted(app, client, db, entry
     db.session.refresh(entry)
     assert entry.state == EntryState.SUBMITTED and entry.submitted_at is not None
 
-    response = client.post(f"/my/entries/{entry.id}/withdraw", follow_redirects=True)
+    response = client.post(f"/my/entries/{entry.id}/withdraw", data={"reason": "换一部"}, follow_redirects=True)
     assert f"Entry {entry.number} has been withdrawn." in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.WITHDRAWN
@@ -291,7 +291,8 @@ def test_submit_and_withdraw_after_closing_are_refused(client, db, make_contest,
     entry = make_entry(contest=closed, creator=creator)
     give_ready_video(db, entry)
     for action in ("submit", "withdraw"):
-        response = client.post(f"/my/entries/{entry.id}/{action}", follow_redirects=True)
+        response = client.post(f"/my/entries/{entry.id}/{action}", data={"reason": "不参加了"},
+                               follow_redirects=True)
         assert "Submissions closed at" in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.DRAFT
