@@ -23,6 +23,7 @@ from contest.services.contests.queries import open_contests
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.access import load_viewable_entry
+from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
@@ -58,7 +59,7 @@ def index():
 @bp.route("/contests/<int:contest_id>/entries/new", methods=["GET", "POST"])
 def new_entry(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
-    form, errors = EntryForm(contest=contest), _window_errors(contest)
+    form, errors, window_errors = EntryForm(contest=contest), [], _window_errors(contest)
     if form.validate_on_submit():
         try:
             entry = submissions.create_entry(
@@ -72,7 +73,8 @@ def new_entry(contest_id: int):
             db.session.commit()
             flash(_("Entry %(number)s created. Now upload its video.", number=entry.number), "success")
             return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/new.html", contest=contest, form=form, errors=errors)
+    return render_template("submissions/new.html", contest=contest, form=form, errors=errors,
+                           window_errors=window_errors)
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -97,7 +99,8 @@ def edit(entry_id: int):
             db.session.commit()
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/edit.html", entry=entry, form=form, errors=errors)
+    return render_template("submissions/edit.html", entry=entry, form=form, errors=errors,
+                           window_errors=_window_errors(entry.contest, entry.creator_id))
 
 
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
@@ -145,7 +148,24 @@ def withdraw(entry_id: int):
             db.session.commit()
             flash(_("Entry %(number)s has been withdrawn.", number=entry.number), "success")
             return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors)
+    return render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors,
+                           window_errors=_window_errors(entry.contest, entry.creator_id))
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
+def delete(entry_id: int):
+    """Delete a draft for good (its number is not reused)."""
+    entry = _my_entry(entry_id)
+    try:
+        number = delete_draft(entry=entry)
+    except SubmissionError as exc:
+        db.session.rollback()
+        for reason in exc.reasons:
+            flash(reason, "danger")
+        return redirect(url_for(".entry", entry_id=entry.id))
+    db.session.commit()
+    flash(_("Draft %(number)s has been deleted.", number=number), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/entries/<int:entry_id>/poster", methods=["POST"])
@@ -175,7 +195,7 @@ def status(entry_id: int):
         video_state=video.state.value if video else None,
         progress=round(video.progress * 100) if video else None,
         html=render_template("submissions/_status.html", entry=entry, action_form=ActionForm(),
-                             window_open=not _window_errors(entry.contest)),
+                             window_open=not _window_errors(entry.contest, entry.creator_id)),
     )
 
 
@@ -190,9 +210,10 @@ def _category(contest: Contest, category_id: int):
     return next((c for c in contest.categories if c.id == category_id), None)
 
 
-def _window_errors(contest: Contest) -> list[str]:
+def _window_errors(contest: Contest, creator_id: int | None = None) -> list[str]:
+    """Why the creator's forms are not offered (the window is closed), or [] while it is open."""
     try:
-        require_open(contest)
+        require_open(contest, creator_id=creator_id or current_user.id)
     except SubmissionError as exc:
         return exc.reasons
     return []
@@ -201,7 +222,8 @@ def _window_errors(contest: Contest) -> list[str]:
 def _render_entry(entry: Entry, upload_form: UploadForm):
     return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
                            upload_form=upload_form, action_form=ActionForm(),
-                           window_errors=_window_errors(entry.contest), upload=_upload_settings())
+                           window_errors=_window_errors(entry.contest, entry.creator_id),
+                           upload=_upload_settings())
 
 
 def _upload_settings() -> dict:

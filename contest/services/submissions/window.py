@@ -21,8 +21,9 @@ def beijing_time(at: datetime) -> str:
     return format_datetime(at, "yyyy-MM-dd HH:mm")
 
 
-def require_open(contest: Contest, at: datetime | None = None) -> None:
-    """Raise :class:`WindowClosed` unless ``opens_at <= at < closes_at`` (``at`` defaults to now)."""
+def require_open(contest: Contest, at: datetime | None = None, *, creator_id: int | None = None) -> None:
+    """Raise :class:`WindowClosed` unless ``opens_at <= at < closes_at`` (``at`` defaults to now) for the
+    creator ``creator_id`` (None: the contest's own window)."""
     at = at or utcnow()
     if at < contest.opens_at:
         raise WindowClosed(_("Submissions open at %(at)s (Beijing time).",
