@@ -123,6 +123,10 @@ class Video(db.Model):
     similar_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id", ondelete="SET NULL"),
                                                          index=True)
     similar_distance: Mapped[float | None]
+    #: When the upload of this original began (the form request's start, the tus upload's creation, the S3
+    #: upload token's issue); an upload begun before the creator's deadline may finish, and the entry be
+    #: submitted, within ``UPLOAD_GRACE_S`` after it. None for rows older than this column.
+    upload_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,7 +18,13 @@ from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
 from contest.models import Assignment, Contest, Entry, Role, utcnow
-from contest.organizer.forms import AssignmentForm, ContestForm, JudgeForm
+from contest.organizer.forms import (
+    AssignmentForm,
+    ContestForm,
+    DeclarationsForm,
+    ExtensionForm,
+    JudgeForm,
+)
 from contest.services.accounts.users import AccountError, create_user
 from contest.services.contests.queries import (
     all_contests,
@@ -43,8 +49,21 @@ from contest.services.judging.progress import (
 )
 from contest.services.media.actions import VideoActionError, can_rerun, rerun_processing
 from contest.services.media.duplicates import similar_links
+from contest.services.submissions.declarations import (
+    DECLARATION_TITLES,
+    acceptances_of,
+    aigc_label,
+    contest_declarations,
+    update_declarations,
+)
 from contest.services.submissions.entries import disqualify_entry
 from contest.services.submissions.errors import SubmissionError
+from contest.services.submissions.window import (
+    deadline_with,
+    extend_deadline,
+    extension_for,
+    finished_in_grace,
+)
 from contest.submissions.forms import ReasonForm
 
 bp = Blueprint("organizer", __name__)
@@ -53,8 +72,10 @@ require_role(bp, Role.ORGANIZER)
 
 @bp.context_processor
 def _template_helpers():
-    """``has_endpoint(name)``: link to pages of other blueprints only when they are registered."""
-    return {"has_endpoint": lambda name: name in current_app.view_functions}
+    """``has_endpoint(name)``: link to pages of other blueprints only when they are registered; the labels of
+    declarations and of AIGC answers."""
+    return {"has_endpoint": lambda name: name in current_app.view_functions,
+            "DECLARATION_TITLES": DECLARATION_TITLES, "aigc_label": aigc_label}
 
 
 @bp.route("/")
@@ -98,6 +119,26 @@ def edit_contest(contest_id: int):
             flash(_("Contest %(code)s saved.", code=contest.code), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
     return render_template("organizer/contest_form.html", form=form, contest=contest)
+
+
+@bp.route("/contests/<int:contest_id>/declarations", methods=["GET", "POST"])
+def declarations(contest_id: int):
+    """The texts creators accept to submit; an edited text gets the next version."""
+    contest = db.get_or_404(Contest, contest_id)
+    current = contest_declarations(contest=contest)
+    form, errors = DeclarationsForm(data={d.key.value: d.text for d in current}), []
+    if form.validate_on_submit():
+        try:
+            update_declarations(contest=contest, texts=form.texts(), by=current_user._get_current_object())
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("The declarations of %(code)s have been saved.", code=contest.code), "success")
+            return redirect(url_for(".declarations", contest_id=contest.id))
+    return render_template("organizer/declarations.html", contest=contest, form=form, errors=errors,
+                           versions={d.key.value: d.version for d in current})
 
 
 @bp.route("/contests/<int:contest_id>")
@@ -160,11 +201,39 @@ def unassign(assignment_id: int):
 
 @bp.route("/entries/<int:entry_id>")
 def entry_detail(entry_id: int):
+    return _entry_page(entry_id, ExtensionForm(), [])
+
+
+@bp.route("/entries/<int:entry_id>/extension", methods=["POST"])
+def extend(entry_id: int):
+    """Extend the deadline of the entry's creator in its contest (all their entries there), with a reason."""
+    entry, form, errors = db.get_or_404(Entry, entry_id), ExtensionForm(), []
+    if form.validate_on_submit():
+        try:
+            extend_deadline(contest=entry.contest, creator=entry.creator, closes_at=form.closes_at_utc(),
+                            reason=form.reason.data, by=current_user._get_current_object())
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("The deadline of %(name)s has been extended.", name=entry.creator.display_name), "success")
+            return redirect(url_for(".entry_detail", entry_id=entry.id))
+    return _entry_page(entry_id, form, errors)
+
+
+def _entry_page(entry_id: int, extension_form: ExtensionForm, extension_errors: list[str]):
     entry = entry_with_details(entry_id=entry_id)
     if entry is None:
         abort(404)
+    video, extension = entry.video, extension_for(entry.contest, entry.creator_id)
     return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
-                           similar=similar_links(entry), can_rerun=can_rerun(entry.video))
+                           similar=similar_links(entry), can_rerun=can_rerun(video),
+                           acceptances=acceptances_of(entry=entry), extension=extension,
+                           extension_form=extension_form, extension_errors=extension_errors,
+                           in_grace=video is not None and finished_in_grace(
+                               deadline=deadline_with(entry.contest, extension),
+                               started_at=video.upload_started_at, finished_at=video.created_at))
 
 
 @bp.route("/entries/<int:entry_id>/reprocess", methods=["POST"])

@@ -18,17 +18,19 @@ from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.formatting import megabytes
 from contest.infra import tasks
-from contest.models import Contest, Entry, Role
+from contest.models import Contest, Entry, Role, utcnow
 from contest.services.contests.queries import open_contests
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.access import load_viewable_entry
+from contest.services.submissions.declarations import contest_declarations
 from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
+from contest.services.submissions import window
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
-from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, UploadForm
+from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, SubmitForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
 require_role(bp, Role.CREATOR)
@@ -106,13 +108,14 @@ def edit(entry_id: int):
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
 def upload(entry_id: int):
+    started_at = utcnow()  # before the body is read: an upload begun before the deadline may finish in the grace
     entry = _my_entry(entry_id)
     _read_upload_body(entry.contest)
     form = UploadForm()
     if form.validate():
         try:
             video = admission.attach_video(entry=entry, stream=form.video.data.stream,
-                                             filename=form.video.data.filename)
+                                           filename=form.video.data.filename, started_at=started_at)
         except SubmissionError as exc:
             form.video.errors.extend(exc.reasons)
         else:
@@ -126,12 +129,25 @@ def upload(entry_id: int):
     return _render_entry(entry, form)
 
 
-@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/submit", methods=["GET", "POST"])
 def submit(entry_id: int):
-    entry = _my_entry(entry_id)
-    return _act(entry, submissions.submit_entry, _(
-        "Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
-        number=entry.number, at=beijing_time(entry.contest.closes_at)))
+    """Submit, accepting the contest's declarations (the answers are kept on the page when refused)."""
+    entry, form, errors = _my_entry(entry_id), SubmitForm(), []
+    if form.validate_on_submit():
+        try:
+            submissions.submit_entry(entry=entry, answers=form.answers())
+        except SubmissionError as exc:
+            db.session.rollback()
+            errors = exc.reasons
+        else:
+            db.session.commit()
+            flash(_("Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
+                    number=entry.number, at=beijing_time(entry.contest.closes_at)), "success")
+            return redirect(url_for(".entry", entry_id=entry.id))
+    return render_template("submissions/submit.html", entry=entry, form=form, errors=errors,
+                           declarations=contest_declarations(contest=entry.contest),
+                           window_errors=_window_errors(entry.contest, entry.creator_id, entry.video and
+                                                        entry.video.upload_started_at))
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
@@ -195,7 +211,7 @@ def status(entry_id: int):
         video_state=video.state.value if video else None,
         progress=round(video.progress * 100) if video else None,
         html=render_template("submissions/_status.html", entry=entry, action_form=ActionForm(),
-                             window_open=not _window_errors(entry.contest, entry.creator_id)),
+                             **_window_context(entry)),
     )
 
 
@@ -210,20 +226,40 @@ def _category(contest: Contest, category_id: int):
     return next((c for c in contest.categories if c.id == category_id), None)
 
 
-def _window_errors(contest: Contest, creator_id: int | None = None) -> list[str]:
-    """Why the creator's forms are not offered (the window is closed), or [] while it is open."""
+def _window_context(entry: Entry) -> dict:
+    """What the entry page and its status panel show of the creator's window: ``window_errors`` (why the forms
+    are not offered), ``window_open``, ``submit_in_grace`` (the window is closed but this video's upload began
+    before the deadline, so it may still be submitted until ``grace_until``) and the organizers' ``extension``."""
+    contest, video, now = entry.contest, entry.video, utcnow()
+    extension = window.extension_for(contest, entry.creator_id)
+    deadline = window.deadline_with(contest, extension)
+    errors = _reasons(lambda: window.check_open(contest, deadline=deadline, at=now))
+    started_at = video.upload_started_at if video is not None else None
+    in_grace = bool(errors) and not _reasons(
+        lambda: window.check_open(contest, deadline=deadline, at=now, started_at=started_at))
+    return {"window_errors": errors, "window_open": not errors, "submit_in_grace": in_grace,
+            "grace_until": beijing_time(window.grace_ends(deadline)), "extension": extension}
+
+
+def _reasons(check) -> list[str]:
+    """The reasons of the :class:`SubmissionError` that ``check()`` raises, or []."""
     try:
-        require_open(contest, creator_id=creator_id or current_user.id)
+        check()
     except SubmissionError as exc:
         return exc.reasons
     return []
 
 
+def _window_errors(contest: Contest, creator_id: int | None = None, started_at=None) -> list[str]:
+    """Why the creator's forms are not offered (the window is closed), or [] while it is open."""
+    return _reasons(lambda: require_open(contest, creator_id=creator_id or current_user.id,
+                                         started_at=started_at))
+
+
 def _render_entry(entry: Entry, upload_form: UploadForm):
     return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
-                           upload_form=upload_form, action_form=ActionForm(),
-                           window_errors=_window_errors(entry.contest, entry.creator_id),
-                           upload=_upload_settings())
+                           upload_form=upload_form, action_form=ActionForm(), upload=_upload_settings(),
+                           **_window_context(entry))
 
 
 def _upload_settings() -> dict:

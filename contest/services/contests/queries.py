@@ -115,16 +115,17 @@ def entry_total(*, contest: Contest) -> int:
 #: Video columns of the organizer's processing panel (templates/organizer/_entry_video.html).
 _DETAIL_VIDEO_COLUMNS = (Video.original_key, Video.attempts, Video.progress, Video.error_detail,
                          Video.preview_bytes, Video.poster_time_s, Video.similar_entry_id,
-                         Video.similar_distance)
+                         Video.similar_distance, Video.upload_started_at, Video.created_at)
 
 
 def entry_with_details(*, entry_id: int) -> Entry | None:
-    """The entry with what its organizer page shows — contest title and rubric, category, creator, video — in
+    """The entry with what its organizer page shows — contest title, dates and rubric, category, creator, video — in
     one query (rows: one per criterion); None when there is no such entry."""
     contest = joinedload(Entry.contest)
     return db.session.scalars(
         select(Entry).where(Entry.id == entry_id).options(
-            contest.load_only(Contest.title), contest.joinedload(Contest.criteria),
+            contest.load_only(Contest.title, Contest.opens_at, Contest.closes_at),
+            contest.joinedload(Contest.criteria),
             joinedload(Entry.category).load_only(Category.name),
             joinedload(Entry.creator).load_only(User.display_name, User.username),
             joinedload(Entry.video).load_only(Video.state, Video.error, Video.duration_s, Video.rendition_key,

@@ -28,6 +28,7 @@ from contest.models import (
     User,
 )
 from contest.services.results.ranking import rank_entries
+from contest.services.submissions.declarations import aigc_answers
 
 BOM = "\ufeff"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -43,7 +44,8 @@ def results_csv(*, contest: Contest) -> bytes:
     """The results table as CSV bytes: UTF-8 **with a BOM** (``b"\\xef\\xbb\\xbf"`` first, so that Excel reads
     Chinese correctly), ``\\r\\n`` line ends, a header row then one row per ranked entry in rank order:
     rank, category rank, entry number, title, category, creator, the mean points of each criterion (rubric
-    order, headed with the criterion name), total (points out of 100), number of submitted reviews.
+    order, headed with the criterion name), total (points out of 100), number of submitted reviews, and the
+    creator's AIGC declaration (e.g. "未使用生成式人工智能", or the answer with the tools named).
 
     Numbers are written as plain decimals (``8.50``), missing values (no review yet) as empty cells. A text
     cell that begins with ``= + - @`` (or tab / carriage return) gets a leading ``'`` so that a title typed by
@@ -82,12 +84,14 @@ def results_xlsx(*, contest: Contest) -> bytes:
 def _results_table(contest: Contest) -> tuple[list[str], list[list[Cell]]]:
     criteria = contest.criteria
     header = [_("Rank"), _("Category rank"), _("Entry number"), _("Title"), _("Category"), _("Creator"),
-              *(c.name for c in criteria), _("Total (out of 100)"), _("Reviews")]
+              *(c.name for c in criteria), _("Total (out of 100)"), _("Reviews"), _("AIGC")]
+    ranked = rank_entries(contest=contest)
+    aigc = aigc_answers(entry_ids=[row.entry.id for row in ranked])
     rows = [
         [row.rank, row.category_rank, row.entry.number, row.entry.title, row.entry.category.name,
          row.entry.creator.display_name, *(row.criterion_means.get(c.id) for c in criteria), row.total,
-         row.reviews]
-        for row in rank_entries(contest=contest)
+         row.reviews, aigc.get(row.entry.id)]
+        for row in ranked
     ]
     return header, rows
 

@@ -12,7 +12,15 @@ from contest.extensions import db
 from contest.infra.after_commit import on_commit
 from contest.infra.cache import forget_after_commit
 from contest.infra.storage import get_storage
-from contest.models import Assignment, Entry, EntryState, PlayCount, PlayView, Video
+from contest.models import (
+    Assignment,
+    DeclarationAcceptance,
+    Entry,
+    EntryState,
+    PlayCount,
+    PlayView,
+    Video,
+)
 from contest.services.contests.queries import ENTRY_TOTALS
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import require_open
@@ -32,7 +40,7 @@ def delete_draft(*, entry: Entry) -> str:
     if db.session.scalar(select(exists().where(Assignment.entry_id == entry.id))):
         raise SubmissionError(_("Judges are assigned to this entry; withdraw it instead of deleting it."))
     keys, number, contest_id = video_keys(entry.video), entry.number, entry.contest_id
-    for table in (PlayCount, PlayView):
+    for table in (PlayCount, PlayView, DeclarationAcceptance):
         db.session.execute(delete(table).where(table.entry_id == entry.id))
     db.session.execute(update(Video).where(Video.similar_entry_id == entry.id)
                        .values(similar_entry_id=None, similar_distance=None)

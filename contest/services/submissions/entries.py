@@ -9,7 +9,8 @@ Entry life cycle (:data:`TRANSITIONS`)::
     draft | submitted ──disqualify (organizer, with a reason)──▶ disqualified   (final)
 
 * A creator may create, edit, upload, submit and withdraw only inside the contest's submission window
-  ``opens_at <= now < closes_at`` (:func:`require_open`); an organizer may disqualify at any time.
+  ``opens_at <= now < closes_at`` (:func:`require_open`; an organizer's extension for that creator and the
+  upload grace are :mod:`contest.services.submissions.window`); an organizer may disqualify at any time.
 * A *submitted* entry stays editable (title, description, category) until ``closes_at``. Uploading a new
   video takes it back to *draft*: "submitted" always means "a ready video the creator confirmed", so the
   creator submits again once the new video is ready.
@@ -38,6 +39,7 @@ from contest.models import (
     utcnow,
 )
 from contest.services.judging.changes import progress_changed
+from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import require_open
 
@@ -131,7 +133,7 @@ def create_entry(*, contest: Contest, creator: User, category: Category, title: 
     title, or when the creator already has ``contest.max_entries_per_creator`` entries that are not withdrawn.
     The entry number is taken *before* counting so that the contest row lock serializes concurrent creations.
     """
-    require_open(contest)
+    require_open(contest, creator_id=creator.id)
     title = _check_fields(contest, category, title)
     if creator.role != Role.CREATOR:
         raise SubmissionError(_("Only creators can enter a contest."))
@@ -154,7 +156,7 @@ def update_entry(*, entry: Entry, title: str, description: str, category: Catego
 
     Raises :class:`SubmissionError` outside the window, for a withdrawn/disqualified entry or bad fields.
     """
-    require_open(entry.contest)
+    require_open(entry.contest, creator_id=entry.creator_id)
     require_editable(entry)
     entry.title = _check_fields(entry.contest, category, title)
     entry.description = (description or "").strip()
@@ -163,24 +165,29 @@ def update_entry(*, entry: Entry, title: str, description: str, category: Catego
     return entry
 
 
-def submit_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
-    """Submit a draft entry whose video is ready; sets ``submitted_at`` (``at``, default now).
+def submit_entry(*, entry: Entry, answers: DeclarationAnswers, at: datetime | None = None) -> Entry:
+    """Submit a draft entry whose video is ready, its creator accepting the contest's declarations
+    (``answers``, recorded by :func:`~contest.services.submissions.declarations.accept_declarations`); sets
+    ``submitted_at`` (``at``, default now).
 
-    Raises :class:`SubmissionError` outside the window, when the entry is not a draft, or when its video is
-    missing, still processing or failed.
+    The window is the creator's (an extension counts), and a video whose upload began before the deadline
+    may still be submitted within ``UPLOAD_GRACE_S`` after it (:mod:`contest.services.submissions.window`).
+    Raises :class:`SubmissionError` outside the window, when the entry is not a draft, when its video is
+    missing, still processing or failed, or when a declaration is not accepted or the AIGC answer is missing.
     """
-    at = at or utcnow()
-    require_open(entry.contest, at)
+    at, video = at or utcnow(), entry.video
+    require_open(entry.contest, at, creator_id=entry.creator_id,
+                 started_at=video.upload_started_at if video is not None else None)
     if entry.state == EntryState.SUBMITTED:
         raise SubmissionError(_("This entry has already been submitted."))
     require_editable(entry)
-    video = entry.video
     if video is None:
         raise SubmissionError(_("Upload a video before submitting."))
     if video.state == VideoState.FAILED:
         raise SubmissionError(_("Your video could not be processed; upload another file, then submit."))
     if video.state != VideoState.READY:
         raise SubmissionError(_("Your video is still being processed; you can submit once it is ready."))
+    accept_declarations(entry=entry, answers=answers, at=at)
     move(entry, EntryState.SUBMITTED)
     entry.submitted_at = at
     db.session.flush()
@@ -195,7 +202,7 @@ def withdraw_entry(*, entry: Entry, reason: str, at: datetime | None = None) -> 
     withdrawn/disqualified.
     """
     at = at or utcnow()
-    require_open(entry.contest, at)
+    require_open(entry.contest, at, creator_id=entry.creator_id)
     require_editable(entry)
     reason = _check_reason(reason, _("Say why you withdraw the entry."))
     move(entry, EntryState.WITHDRAWN)
