@@ -104,7 +104,8 @@ def _add_entries(contest: Contest, creators, now) -> None:
             process_video(video.id)
             db.session.refresh(entry)
             if n < 7:  # one entry stays a draft
-                submissions.submit_entry(entry=entry, answers=DEMO_ANSWERS, at=now - timedelta(days=7 - n, hours=n))
+                submissions.submit_entry(entry=entry, answers=DEMO_ANSWERS,
+                                         at=now - timedelta(days=7 - n, hours=n))
                 for viewer in range(3 + 5 * n):  # distinct audience members: each play counts
                     plays.record_play(entry=entry, viewer_key=f"demo:{viewer}")
             db.session.commit()

@@ -1,12 +1,12 @@
 """All models, one domain per module."""
 from contest.models.contest import Category, Contest, Criterion, Orientation
+from contest.models.deadlines import DeadlineExtension
 from contest.models.declarations import (
     AigcUse,
     ContestDeclaration,
     DeclarationAcceptance,
     DeclarationKey,
 )
-from contest.models.deadlines import DeadlineExtension
 from contest.models.entry import Entry, EntryState, Video, VideoState
 from contest.models.judging import Assignment, CriterionScore, Review, ReviewState
 from contest.models.plays import SITE, PlayCount, PlayView
@@ -15,6 +15,7 @@ from contest.models.user import Role, User
 
 __all__ = [
     "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
-    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation", "PlayCount", "PlayView",
+    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
+    "PlayCount", "PlayView",
     "Review", "ReviewState", "Role", "SITE", "User", "UTCDateTime", "Video", "VideoState", "utcnow",
 ]

@@ -27,7 +27,8 @@ class PlayCount(db.Model):
 
 
 class PlayView(db.Model):
-    """When a play of ``entry`` by one viewer was last counted (:func:`contest.services.metrics.plays.record_play`).
+    """When a play of ``entry`` by one viewer was last counted
+    (:func:`contest.services.metrics.plays.record_play`).
 
     ``viewer_key`` names the viewer: ``user:<id>``, ``cookie:<value>`` or ``addr:<hash of address and user
     agent>``. One row per (entry, viewer): the unique constraint and a conditional UPDATE of ``counted_at``

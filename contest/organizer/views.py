@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
+from contest.main.form_actions import run_form_action
 from contest.models import Assignment, Contest, Entry, Role, utcnow
 from contest.organizer.forms import (
     AssignmentForm,
@@ -57,7 +58,6 @@ from contest.services.submissions.declarations import (
     update_declarations,
 )
 from contest.services.submissions.entries import disqualify_entry
-from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import (
     deadline_with,
     extend_deadline,
@@ -126,19 +126,13 @@ def declarations(contest_id: int):
     """The texts creators accept to submit; an edited text gets the next version."""
     contest = db.get_or_404(Contest, contest_id)
     current = contest_declarations(contest=contest)
-    form, errors = DeclarationsForm(data={d.key.value: d.text for d in current}), []
-    if form.validate_on_submit():
-        try:
-            update_declarations(contest=contest, texts=form.texts(), by=current_user._get_current_object())
-        except SubmissionError as exc:
-            db.session.rollback()
-            errors = exc.reasons
-        else:
-            db.session.commit()
-            flash(_("The declarations of %(code)s have been saved.", code=contest.code), "success")
-            return redirect(url_for(".declarations", contest_id=contest.id))
-    return render_template("organizer/declarations.html", contest=contest, form=form, errors=errors,
-                           versions={d.key.value: d.version for d in current})
+    form = DeclarationsForm(data={d.key.value: d.text for d in current})
+    done, errors = run_form_action(
+        form, lambda: update_declarations(contest=contest, texts=form.texts(), by=_me()),
+        success=_("The declarations of %(code)s have been saved.", code=contest.code),
+        next_url=lambda: url_for(".declarations", contest_id=contest.id))
+    return done or render_template("organizer/declarations.html", contest=contest, form=form, errors=errors,
+                                   versions={d.key.value: d.version for d in current})
 
 
 @bp.route("/contests/<int:contest_id>")
@@ -207,19 +201,13 @@ def entry_detail(entry_id: int):
 @bp.route("/entries/<int:entry_id>/extension", methods=["POST"])
 def extend(entry_id: int):
     """Extend the deadline of the entry's creator in its contest (all their entries there), with a reason."""
-    entry, form, errors = db.get_or_404(Entry, entry_id), ExtensionForm(), []
-    if form.validate_on_submit():
-        try:
-            extend_deadline(contest=entry.contest, creator=entry.creator, closes_at=form.closes_at_utc(),
-                            reason=form.reason.data, by=current_user._get_current_object())
-        except SubmissionError as exc:
-            db.session.rollback()
-            errors = exc.reasons
-        else:
-            db.session.commit()
-            flash(_("The deadline of %(name)s has been extended.", name=entry.creator.display_name), "success")
-            return redirect(url_for(".entry_detail", entry_id=entry.id))
-    return _entry_page(entry_id, form, errors)
+    entry, form = db.get_or_404(Entry, entry_id), ExtensionForm()
+    done, errors = run_form_action(
+        form, lambda: extend_deadline(contest=entry.contest, creator=entry.creator,
+                                      closes_at=form.closes_at_utc(), reason=form.reason.data, by=_me()),
+        success=_("The deadline of %(name)s has been extended.", name=entry.creator.display_name),
+        next_url=lambda: url_for(".entry_detail", entry_id=entry.id))
+    return done or _entry_page(entry_id, form, errors)
 
 
 def _entry_page(entry_id: int, extension_form: ExtensionForm, extension_errors: list[str]):
@@ -257,18 +245,12 @@ def reprocess(entry_id: int):
 @bp.route("/entries/<int:entry_id>/disqualify", methods=["GET", "POST"])
 def disqualify(entry_id: int):
     """Disqualify with a reason that the creator sees (kept on the page when refused)."""
-    entry, form, errors = db.get_or_404(Entry, entry_id), ReasonForm(), []
-    if form.validate_on_submit():
-        try:
-            disqualify_entry(entry=entry, reason=form.reason.data, by=current_user._get_current_object())
-        except SubmissionError as exc:
-            db.session.rollback()
-            errors = exc.reasons
-        else:
-            db.session.commit()
-            flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
-            return redirect(url_for(".dashboard", contest_id=entry.contest_id))
-    return render_template("organizer/disqualify.html", entry=entry, form=form, errors=errors)
+    entry, form = db.get_or_404(Entry, entry_id), ReasonForm()
+    done, errors = run_form_action(
+        form, lambda: disqualify_entry(entry=entry, reason=form.reason.data, by=_me()),
+        success=_("Entry %(number)s disqualified.", number=entry.number),
+        next_url=lambda: url_for(".dashboard", contest_id=entry.contest_id))
+    return done or render_template("organizer/disqualify.html", entry=entry, form=form, errors=errors)
 
 
 @bp.route("/judges")
@@ -290,6 +272,11 @@ def new_judge():
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
             return redirect(url_for(".judges"))
     return render_template("organizer/judge_form.html", form=form)
+
+
+def _me():
+    """The signed-in organizer (the user object, not Flask-Login's proxy)."""
+    return current_user._get_current_object()
 
 
 def _page() -> int:

@@ -35,15 +35,17 @@ class ReasonForm(FlaskForm):
 
 
 class SubmitForm(FlaskForm):
-    """The declarations accepted on submitting: one box per :class:`~contest.models.DeclarationKey` (fields named
-    after the keys), the AIGC answer and the tools named. The rules are the service's; the form only reads."""
+    """The declarations accepted on submitting: one box per :class:`~contest.models.DeclarationKey` (fields
+    named after the keys), the AIGC answer and the tools named. The rules are the service's; the form only
+    reads."""
 
     originality = BooleanField(_l("I have read and accept this declaration."))
     rights = BooleanField(_l("I have read and accept this declaration."))
     aigc = BooleanField(_l("I have read and accept this declaration."))
     aigc_use = RadioField(_l("Was generative AI used to make this entry?"), validate_choice=False,
                           choices=[(use.value, label) for use, label in AIGC_USE_LABELS.items()])
-    aigc_tools = StringField(_l("AI tools used"), description=_l("e.g. 即梦, 可灵, Midjourney; leave empty if none"))
+    aigc_tools = StringField(_l("AI tools used"),
+                             description=_l("e.g. 即梦, 可灵, Midjourney; leave empty if none"))
 
     def answers(self) -> DeclarationAnswers:
         ticked = {name for name in ("originality", "rights", "aigc") if self[name].data}

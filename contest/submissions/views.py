@@ -18,15 +18,16 @@ from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.formatting import megabytes
 from contest.infra import tasks
+from contest.main.form_actions import run_form_action
 from contest.models import Contest, Entry, Role, utcnow
 from contest.services.contests.queries import open_contests
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
+from contest.services.submissions import window
 from contest.services.submissions.access import load_viewable_entry
 from contest.services.submissions.declarations import contest_declarations
 from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
-from contest.services.submissions import window
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
@@ -108,7 +109,7 @@ def edit(entry_id: int):
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
 def upload(entry_id: int):
-    started_at = utcnow()  # before the body is read: an upload begun before the deadline may finish in the grace
+    started_at = utcnow()  # before the body is read: begun before the deadline, it may finish in the grace
     entry = _my_entry(entry_id)
     _read_upload_body(entry.contest)
     form = UploadForm()
@@ -132,56 +133,36 @@ def upload(entry_id: int):
 @bp.route("/entries/<int:entry_id>/submit", methods=["GET", "POST"])
 def submit(entry_id: int):
     """Submit, accepting the contest's declarations (the answers are kept on the page when refused)."""
-    entry, form, errors = _my_entry(entry_id), SubmitForm(), []
-    if form.validate_on_submit():
-        try:
-            submissions.submit_entry(entry=entry, answers=form.answers())
-        except SubmissionError as exc:
-            db.session.rollback()
-            errors = exc.reasons
-        else:
-            db.session.commit()
-            flash(_("Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
-                    number=entry.number, at=beijing_time(entry.contest.closes_at)), "success")
-            return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/submit.html", entry=entry, form=form, errors=errors,
-                           declarations=contest_declarations(contest=entry.contest),
-                           window_errors=_window_errors(entry.contest, entry.creator_id, entry.video and
-                                                        entry.video.upload_started_at))
+    entry, form = _my_entry(entry_id), SubmitForm()
+    done, errors = run_form_action(
+        form, lambda: submissions.submit_entry(entry=entry, answers=form.answers()),
+        success=_("Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
+                  number=entry.number, at=beijing_time(window.deadline_for(entry.contest, entry.creator_id))),
+        next_url=lambda: url_for(".entry", entry_id=entry.id))
+    started_at = entry.video.upload_started_at if entry.video is not None else None
+    return done or render_template("submissions/submit.html", entry=entry, form=form, errors=errors,
+                                   declarations=contest_declarations(contest=entry.contest),
+                                   window_errors=_window_errors(entry.contest, entry.creator_id, started_at))
 
 
 @bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
 def withdraw(entry_id: int):
     """Withdraw for good, with a reason the creator gives (kept on the page when refused)."""
-    entry, form, errors = _my_entry(entry_id), ReasonForm(), []
-    if form.validate_on_submit():
-        try:
-            submissions.withdraw_entry(entry=entry, reason=form.reason.data)
-        except SubmissionError as exc:
-            db.session.rollback()
-            errors = exc.reasons
-        else:
-            db.session.commit()
-            flash(_("Entry %(number)s has been withdrawn.", number=entry.number), "success")
-            return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors,
-                           window_errors=_window_errors(entry.contest, entry.creator_id))
+    entry, form = _my_entry(entry_id), ReasonForm()
+    done, errors = run_form_action(
+        form, lambda: submissions.withdraw_entry(entry=entry, reason=form.reason.data),
+        success=_("Entry %(number)s has been withdrawn.", number=entry.number),
+        next_url=lambda: url_for(".entry", entry_id=entry.id))
+    return done or render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors,
+                                   window_errors=_window_errors(entry.contest, entry.creator_id))
 
 
 @bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
 def delete(entry_id: int):
     """Delete a draft for good (its number is not reused)."""
-    entry = _my_entry(entry_id)
-    try:
-        number = delete_draft(entry=entry)
-    except SubmissionError as exc:
-        db.session.rollback()
-        for reason in exc.reasons:
-            flash(reason, "danger")
-        return redirect(url_for(".entry", entry_id=entry.id))
-    db.session.commit()
-    flash(_("Draft %(number)s has been deleted.", number=number), "success")
-    return redirect(url_for(".index"))
+    return _act(_my_entry(entry_id), delete_draft,
+                lambda number: _("Draft %(number)s has been deleted.", number=number),
+                done_url=url_for(".index"))
 
 
 @bp.route("/entries/<int:entry_id>/poster", methods=["POST"])
@@ -227,9 +208,10 @@ def _category(contest: Contest, category_id: int):
 
 
 def _window_context(entry: Entry) -> dict:
-    """What the entry page and its status panel show of the creator's window: ``window_errors`` (why the forms
-    are not offered), ``window_open``, ``submit_in_grace`` (the window is closed but this video's upload began
-    before the deadline, so it may still be submitted until ``grace_until``) and the organizers' ``extension``."""
+    """What the entry page and its status panel show of the creator's window: ``window_errors`` (why the
+    forms are not offered), ``window_open``, ``submit_in_grace`` (the window is closed but this video's upload
+    began before the deadline, so it may still be submitted until ``grace_until``) and the organizers'
+    ``extension``."""
     contest, video, now = entry.contest, entry.video, utcnow()
     extension = window.extension_for(contest, entry.creator_id)
     deadline = window.deadline_with(contest, extension)
@@ -283,10 +265,11 @@ def _read_upload_body(contest: Contest) -> None:
         csrf.protect()
 
 
-def _act(entry: Entry, action, success):
-    """Run an action from a button (submit, withdraw, poster moment): ``action(entry=entry)``, commit, flash
+def _act(entry: Entry, action, success, done_url: str | None = None):
+    """Run an action from a button (poster moment, delete): ``action(entry=entry)``, commit, flash
     ``success`` — a message, or a function of the action's result called after the commit that returns it —
-    or flash the :class:`SubmissionError` reasons; back to the entry page either way."""
+    then go to ``done_url`` (default: the entry page); or flash the :class:`SubmissionError` reasons and go
+    back to the entry page."""
     try:
         result = action(entry=entry)
     except SubmissionError as exc:
@@ -296,6 +279,8 @@ def _act(entry: Entry, action, success):
     else:
         db.session.commit()
         flash(success(result) if callable(success) else success, "success")
+        if done_url:
+            return redirect(done_url)
     return redirect(url_for(".entry", entry_id=entry.id))
 
 

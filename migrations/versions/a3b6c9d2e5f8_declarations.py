@@ -32,12 +32,15 @@ def upgrade():
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('updated_at', UTCDateTime(timezone=True), nullable=False),
         sa.Column('updated_by_id', sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(['contest_id'], ['contest.id'], name=op.f('fk_contest_declaration_contest_id_contest'),
+        sa.ForeignKeyConstraint(['contest_id'], ['contest.id'],
+                                name=op.f('fk_contest_declaration_contest_id_contest'),
                                 ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_contest_declaration_updated_by_id_user'),
+        sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'],
+                                name=op.f('fk_contest_declaration_updated_by_id_user'),
                                 ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_contest_declaration')),
-        sa.UniqueConstraint('contest_id', 'key', name=op.f('uq_contest_declaration_contest_id_key')),
+        sa.UniqueConstraint('contest_id', 'key',
+                            name=op.f('uq_contest_declaration_contest_id_key')),
     )
     op.create_table(
         'declaration_acceptance',
@@ -50,10 +53,12 @@ def upgrade():
         sa.Column('accepted_at', UTCDateTime(timezone=True), nullable=False),
         sa.Column('aigc_use', AIGC_USE, nullable=True),
         sa.Column('aigc_tools', sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], name=op.f('fk_declaration_acceptance_entry_id_entry'),
+        sa.ForeignKeyConstraint(['entry_id'], ['entry.id'],
+                                name=op.f('fk_declaration_acceptance_entry_id_entry'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_declaration_acceptance')),
-        sa.UniqueConstraint('entry_id', 'key', name=op.f('uq_declaration_acceptance_entry_id_key')),
+        sa.UniqueConstraint('entry_id', 'key',
+                            name=op.f('uq_declaration_acceptance_entry_id_key')),
     )
 
 

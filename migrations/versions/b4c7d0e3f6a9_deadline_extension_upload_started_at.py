@@ -29,14 +29,18 @@ def upgrade():
         sa.Column('reason', sa.Text(), nullable=False),
         sa.Column('granted_by_id', sa.Integer(), nullable=True),
         sa.Column('granted_at', UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['contest_id'], ['contest.id'], name=op.f('fk_deadline_extension_contest_id_contest'),
+        sa.ForeignKeyConstraint(['contest_id'], ['contest.id'],
+                                name=op.f('fk_deadline_extension_contest_id_contest'),
                                 ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['creator_id'], ['user.id'], name=op.f('fk_deadline_extension_creator_id_user'),
+        sa.ForeignKeyConstraint(['creator_id'], ['user.id'],
+                                name=op.f('fk_deadline_extension_creator_id_user'),
                                 ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['granted_by_id'], ['user.id'], name=op.f('fk_deadline_extension_granted_by_id_user'),
+        sa.ForeignKeyConstraint(['granted_by_id'], ['user.id'],
+                                name=op.f('fk_deadline_extension_granted_by_id_user'),
                                 ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extension')),
-        sa.UniqueConstraint('contest_id', 'creator_id', name=op.f('uq_deadline_extension_contest_id_creator_id')),
+        sa.UniqueConstraint('contest_id', 'creator_id',
+                            name=op.f('uq_deadline_extension_contest_id_creator_id')),
     )
     with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deadline_extension_creator_id'), ['creator_id'], unique=False)

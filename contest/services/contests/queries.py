@@ -119,8 +119,8 @@ _DETAIL_VIDEO_COLUMNS = (Video.original_key, Video.attempts, Video.progress, Vid
 
 
 def entry_with_details(*, entry_id: int) -> Entry | None:
-    """The entry with what its organizer page shows — contest title, dates and rubric, category, creator, video — in
-    one query (rows: one per criterion); None when there is no such entry."""
+    """The entry with what its organizer page shows — contest title, dates and rubric, category, creator,
+    video — in one query (rows: one per criterion); None when there is no such entry."""
     contest = joinedload(Entry.contest)
     return db.session.scalars(
         select(Entry).where(Entry.id == entry_id).options(

@@ -26,9 +26,9 @@ class Play(NamedTuple):
 
 def viewer_key(*, user: User | None = None, cookie: str | None = None, address: str | None = None,
                user_agent: str | None = None) -> str:
-    """Who is watching, as a ``PlayView.viewer_key``: the signed-in user (``user:<id>``), else a visitor cookie
-    (``cookie:<value>``, at most 64 characters kept), else the address and user agent (``addr:<sha256 hex,
-    32 digits>``, so that neither is stored as such)."""
+    """Who is watching, as a ``PlayView.viewer_key``: the signed-in user (``user:<id>``), else a visitor
+    cookie (``cookie:<value>``, at most 64 characters kept), else the address and user agent
+    (``addr:<sha256 hex, 32 digits>``, so that neither is stored as such)."""
     if user is not None and user.is_authenticated:
         return f"user:{user.id}"
     if cookie:
@@ -79,7 +79,8 @@ def _claim(entry_id: int, key: str, at: datetime) -> bool:
     )
     if moved.rowcount:
         return True
-    if db.session.scalar(select(PlayView.id).where(PlayView.entry_id == entry_id, PlayView.viewer_key == key)):
+    mine = (PlayView.entry_id == entry_id, PlayView.viewer_key == key)
+    if db.session.scalar(select(PlayView.id).where(*mine)):
         return False
     try:
         with db.session.begin_nested():
@@ -90,9 +91,9 @@ def _claim(entry_id: int, key: str, at: datetime) -> bool:
 
 
 def _add_one(entry_id: int, platform: str) -> None:
-    """The one writer of ``PlayCount.plays``: ``UPDATE play_count SET plays = plays + 1`` (atomic on SQLite and
-    PostgreSQL); the first play inserts the row with 1 in a savepoint, and when a concurrent request inserted
-    it first (unique constraint) the increment is retried on that row."""
+    """The one writer of ``PlayCount.plays``: ``UPDATE play_count SET plays = plays + 1`` (atomic on SQLite
+    and PostgreSQL); the first play inserts the row with 1 in a savepoint, and when a concurrent request
+    inserted it first (unique constraint) the increment is retried on that row."""
     if not _increment(entry_id, platform):
         try:
             with db.session.begin_nested():

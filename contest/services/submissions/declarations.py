@@ -133,7 +133,8 @@ def update_declarations(*, contest: Contest, texts: dict[str, str], by: User) ->
     return [key for key, _text in changed]
 
 
-def accept_declarations(*, entry: Entry, answers: DeclarationAnswers, at: datetime) -> list[DeclarationAcceptance]:
+def accept_declarations(*, entry: Entry, answers: DeclarationAnswers,
+                        at: datetime) -> list[DeclarationAcceptance]:
     """Record that the creator of ``entry`` accepted every declaration of its contest at ``at``, with the AIGC
     answer; replaces what an earlier submit recorded.
 
@@ -164,7 +165,8 @@ def accept_declarations(*, entry: Entry, answers: DeclarationAnswers, at: dateti
 
 
 def acceptances_of(*, entry: Entry) -> list[DeclarationAcceptance]:
-    """What the entry's creator accepted on the last submit, in :class:`DeclarationKey` order ([] if never)."""
+    """What the entry's creator accepted on the last submit, in :class:`DeclarationKey` order ([] if
+    never)."""
     order = list(DeclarationKey)
     rows = db.session.scalars(select(DeclarationAcceptance).where(DeclarationAcceptance.entry_id == entry.id))
     return sorted(rows, key=lambda row: order.index(row.key))
@@ -183,6 +185,8 @@ def aigc_answers(*, entry_ids: list[int]) -> dict[int, str]:
     if not entry_ids:
         return {}
     rows = db.session.execute(
-        select(DeclarationAcceptance.entry_id, DeclarationAcceptance.aigc_use, DeclarationAcceptance.aigc_tools)
-        .where(DeclarationAcceptance.key == DeclarationKey.AIGC, DeclarationAcceptance.entry_id.in_(entry_ids)))
+        select(DeclarationAcceptance.entry_id, DeclarationAcceptance.aigc_use,
+               DeclarationAcceptance.aigc_tools)
+        .where(DeclarationAcceptance.key == DeclarationKey.AIGC,
+               DeclarationAcceptance.entry_id.in_(entry_ids)))
     return {entry_id: aigc_label(use, tools) for entry_id, use, tools in rows}

@@ -39,7 +39,8 @@ def extension_for(contest: Contest, creator_id: int | None) -> DeadlineExtension
 
 
 def deadline_for(contest: Contest, creator_id: int | None = None) -> datetime:
-    """The creator's deadline: an extension's ``closes_at`` when later than the contest's, else the contest's."""
+    """The creator's deadline: an extension's ``closes_at`` when later than the contest's, else the
+    contest's."""
     return deadline_with(contest, extension_for(contest, creator_id))
 
 
@@ -62,7 +63,8 @@ def require_open(contest: Contest, at: datetime | None = None, *, creator_id: in
     check_open(contest, deadline=deadline_for(contest, creator_id), at=at or utcnow(), started_at=started_at)
 
 
-def check_open(contest: Contest, *, deadline: datetime, at: datetime, started_at: datetime | None = None) -> None:
+def check_open(contest: Contest, *, deadline: datetime, at: datetime,
+               started_at: datetime | None = None) -> None:
     """:func:`require_open` for a creator whose ``deadline`` is known (no query)."""
     if at < contest.opens_at:
         raise WindowClosed(_("Submissions open at %(at)s (Beijing time).", at=beijing_time(contest.opens_at)))
@@ -87,8 +89,9 @@ def extend_deadline(*, contest: Contest, creator: User, closes_at: datetime, rea
     if creator.role != Role.CREATOR:
         reasons.append(_("Only a creator's deadline can be extended."))
     if closes_at <= contest.closes_at or closes_at <= at:
-        reasons.append(_("The new deadline must be later than the contest's (%(at)s, Beijing time) and than now.",
-                         at=beijing_time(contest.closes_at)))
+        reasons.append(_(
+            "The new deadline must be later than the contest's (%(at)s, Beijing time) and than now.",
+            at=beijing_time(contest.closes_at)))
     reason = (reason or "").strip()
     if not reason:
         reasons.append(_("Give the reason for the extension."))
@@ -105,7 +108,8 @@ def extend_deadline(*, contest: Contest, creator: User, closes_at: datetime, rea
     return extension
 
 
-def finished_in_grace(*, deadline: datetime, started_at: datetime | None, finished_at: datetime | None) -> bool:
+def finished_in_grace(*, deadline: datetime, started_at: datetime | None,
+                      finished_at: datetime | None) -> bool:
     """True when an upload begun at ``started_at`` before the creator's ``deadline`` was received at
     ``finished_at``, after it (in the grace)."""
     return started_at is not None and finished_at is not None and started_at < deadline <= finished_at

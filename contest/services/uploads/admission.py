@@ -48,8 +48,8 @@ def video_keys(video: Video | None) -> list[str]:
 
 
 def require_can_upload(entry: Entry, *, started_at: datetime | None = None) -> None:
-    """Raise :class:`~contest.services.submissions.window.WindowClosed` outside the creator's submission window
-    (an upload begun at ``started_at`` before the deadline may finish within the grace) or
+    """Raise :class:`~contest.services.submissions.window.WindowClosed` outside the creator's submission
+    window (an upload begun at ``started_at`` before the deadline may finish within the grace) or
     :class:`SubmissionError` for a withdrawn/disqualified entry."""
     require_open(entry.contest, creator_id=entry.creator_id, started_at=started_at)
     require_editable(entry)
@@ -75,7 +75,8 @@ def attach_video(*, entry: Entry, stream, filename: str, started_at: datetime | 
     return admit_original(entry=entry, key=key, stored=stored, filename=filename, started_at=started_at)
 
 
-def attach_video_file(*, entry: Entry, path: Path, filename: str, started_at: datetime | None = None) -> Video:
+def attach_video_file(*, entry: Entry, path: Path, filename: str,
+                      started_at: datetime | None = None) -> Video:
     """Like :func:`attach_video` for a complete file on local disk (a finished resumable upload): stored with
     ``Storage.put_file`` (one read, hashed while copied; ``path`` itself is left for the caller to remove).
 

@@ -16,9 +16,9 @@ Uppy's AwsS3 plugin makes by default (``max(5 MiB, ceil(size / 10000))``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 

@@ -204,8 +204,9 @@ def finish_upload(*, upload: Upload, user: User) -> Video:
     try:
         entry = _own_entry(user, str(upload.entry_id))
         filename = upload.metadata.get("filename") or "video"
+        began = datetime.fromtimestamp(upload.created_at, timezone.utc)
         video = admission.attach_video_file(entry=entry, path=upload.path, filename=filename,
-                                            started_at=datetime.fromtimestamp(upload.created_at, timezone.utc))
+                                            started_at=began)
     except (SubmissionError, UploadError) as exc:
         remove_upload(upload=upload)
         if isinstance(exc, UploadError):

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from contest.models import Role, utcnow
 from contest.infra import cache
+from contest.models import Role, utcnow
 from contest.services.contests.queries import contest_entries, entry_total
 from contest.services.submissions.entries import create_entry
 

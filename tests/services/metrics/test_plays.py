@@ -18,7 +18,8 @@ def entry(make_contest, make_user, make_entry):
 
 def test_one_viewer_reporting_1000_plays_counts_once(db, entry):
     at = utcnow()
-    answers = [record_play(entry=entry, viewer_key="user:77", at=at + timedelta(seconds=s)) for s in range(1000)]
+    answers = [record_play(entry=entry, viewer_key="user:77", at=at + timedelta(seconds=s))
+               for s in range(1000)]
     db.session.commit()
     assert answers[0] == (True, 1)
     assert {a for a in answers[1:]} == {(False, 1)}

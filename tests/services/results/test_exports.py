@@ -80,7 +80,8 @@ def scored_contest(db, make_contest, make_user, make_entry):
     review(judge_b, withdrawn, (9, 9, 9))
     withdrawn.state = EntryState.WITHDRAWN
     every = frozenset(key.value for key in DeclarationKey)
-    accept_declarations(entry=river, answers=DeclarationAnswers(every, "partly", "即梦, 可灵"), at=OTHER_REVIEWS_AT)
+    accept_declarations(entry=river, answers=DeclarationAnswers(every, "partly", "即梦, 可灵"),
+                        at=OTHER_REVIEWS_AT)
     accept_declarations(entry=link, answers=DeclarationAnswers(every, "none"), at=OTHER_REVIEWS_AT)
     db.session.commit()
     return contest

@@ -5,7 +5,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from contest.models import AigcUse, DeclarationAcceptance, DeclarationKey, EntryState, Role, Video, VideoState, utcnow
+from contest.models import (
+    AigcUse,
+    DeclarationAcceptance,
+    DeclarationKey,
+    EntryState,
+    Video,
+    VideoState,
+    utcnow,
+)
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.declarations import (
     DeclarationAnswers,
@@ -19,20 +27,9 @@ from tests.conftest import ALL_DECLARED
 EVERY = frozenset(key.value for key in DeclarationKey)
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    with app.test_request_context(headers={"Cookie": "lang=en"}):
-        yield
-
-
 @pytest.fixture
 def contest(make_contest):
     return make_contest()
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(Role.ORGANIZER)
 
 
 @pytest.fixture
@@ -58,8 +55,8 @@ def test_every_contest_has_three_chinese_defaults_at_version_1(contest):
 def test_an_edited_text_gets_the_next_version_and_unchanged_ones_keep_theirs(db, contest, organizer):
     assert update_declarations(contest=contest, texts={"originality": "  原创，第二版。 "}, by=organizer) == [
         DeclarationKey.ORIGINALITY]
-    assert update_declarations(contest=contest, texts={"originality": "原创，第三版。",
-                                                       "rights": contest_declarations(contest=contest)[1].text},
+    unchanged = contest_declarations(contest=contest)[1].text
+    assert update_declarations(contest=contest, texts={"originality": "原创，第三版。", "rights": unchanged},
                                by=organizer) == [DeclarationKey.ORIGINALITY]
     db.session.commit()
     declarations = contest_declarations(contest=contest)
@@ -83,7 +80,8 @@ def test_submitting_records_each_text_version_hash_time_and_the_aigc_answer(db, 
     rights = rows[DeclarationKey.RIGHTS]
     assert (rights.version, rights.text, rights.accepted_at) == (2, "肖像与音乐均已授权。", at)
     assert rights.text_hash == hashlib.sha256("肖像与音乐均已授权。".encode()).hexdigest()
-    assert (rows[DeclarationKey.AIGC].aigc_use, rows[DeclarationKey.AIGC].aigc_tools) == (AigcUse.PARTLY, "即梦 可灵")
+    aigc = rows[DeclarationKey.AIGC]
+    assert (aigc.aigc_use, aigc.aigc_tools) == (AigcUse.PARTLY, "即梦 可灵")
     assert rows[DeclarationKey.ORIGINALITY].version == 1
 
     # a later edit leaves what was accepted alone
@@ -94,14 +92,16 @@ def test_submitting_records_each_text_version_hash_time_and_the_aigc_answer(db, 
 
 
 @pytest.mark.parametrize("answers, reasons", [
-    (DeclarationAnswers(), ["Tick “Originality pledge” to accept it.", "Tick “Portrait and music rights” to accept it.",
+    (DeclarationAnswers(), ["Tick “Originality pledge” to accept it.",
+                            "Tick “Portrait and music rights” to accept it.",
                             "Tick “AIGC declaration” to accept it.",
                             "Say whether generative AI was used to make this entry."]),
     (DeclarationAnswers(accepted=EVERY - {"rights"}, aigc_use="none"),
      ["Tick “Portrait and music rights” to accept it."]),
     (DeclarationAnswers(accepted=EVERY, aigc_use="mainly", aigc_tools=" "),
      ["Name the AI tool(s) used, e.g. 即梦, 可灵, Midjourney."]),
-    (DeclarationAnswers(accepted=EVERY, aigc_use="maybe"), ["Say whether generative AI was used to make this entry."]),
+    (DeclarationAnswers(accepted=EVERY, aigc_use="maybe"),
+     ["Say whether generative AI was used to make this entry."]),
 ])
 def test_a_submit_without_every_answer_is_refused_and_writes_nothing(db, entry, answers, reasons):
     with pytest.raises(SubmissionError) as error:

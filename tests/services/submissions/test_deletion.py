@@ -15,29 +15,20 @@ from contest.services.submissions.errors import SubmissionError
 from tests.conftest import stored_keys
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    with app.test_request_context(headers={"Cookie": "lang=en"}):
-        yield
-
-
 @pytest.fixture
 def contest(make_contest):
     return make_contest(code="XH2026", max_entries_per_creator=2)
 
 
-@pytest.fixture
-def creator(make_user):
-    return make_user(Role.CREATOR)
-
-
 def new_entry(contest, creator):
-    return submissions.create_entry(contest=contest, creator=creator, category=contest.categories[0], title="作品")
+    return submissions.create_entry(contest=contest, creator=creator, category=contest.categories[0],
+                                    title="作品")
 
 
 def stored_video(db, entry) -> Video:
     storage = get_storage()
-    keys = [storage.save(f"{kind}/{entry.id}", io.BytesIO(b"x" * 10)).key for kind in ("originals", "renditions")]
+    keys = [storage.save(f"{kind}/{entry.id}", io.BytesIO(b"x" * 10)).key
+            for kind in ("originals", "renditions")]
     entry.video = Video(original_name="a.mp4", original_key=keys[0], rendition_key=keys[1], bytes=10,
                         sha256="0" * 64, state=VideoState.READY)
     db.session.commit()

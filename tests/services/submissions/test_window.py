@@ -23,22 +23,6 @@ from tests.conftest import ALL_DECLARED, media
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    with app.test_request_context(headers={"Cookie": "lang=en"}):
-        yield
-
-
-@pytest.fixture
-def creator(make_user):
-    return make_user(Role.CREATOR)
-
-
-@pytest.fixture
-def organizer(make_user):
-    return make_user(Role.ORGANIZER)
-
-
 @pytest.fixture
 def closed(make_contest):
     """A contest whose deadline passed 5 minutes ago."""
@@ -59,29 +43,32 @@ def test_an_extension_opens_the_window_for_that_creator_only(db, closed, creator
     with pytest.raises(WindowClosed):
         require_open(closed)
     assert deadline_for(closed, creator.id) == new_deadline
-    entry = submissions.create_entry(contest=closed, creator=creator, category=closed.categories[0], title="补交")
+    entry = submissions.create_entry(contest=closed, creator=creator, category=closed.categories[0],
+                                     title="补交")
     assert entry.state == EntryState.DRAFT
 
 
 def test_granting_again_updates_the_one_row(db, closed, creator, organizer):
     first = utcnow() + timedelta(hours=1)
     extend_deadline(contest=closed, creator=creator, closes_at=first, reason="一", by=organizer)
-    extend_deadline(contest=closed, creator=creator, closes_at=first + timedelta(hours=1), reason="二", by=organizer)
+    second = first + timedelta(hours=1)
+    extend_deadline(contest=closed, creator=creator, closes_at=second, reason="二", by=organizer)
     db.session.commit()
     rows = db.session.scalars(select(DeadlineExtension)).all()
-    assert [(r.reason, r.closes_at, r.granted_by_id) for r in rows] == [("二", first + timedelta(hours=1), organizer.id)]
+    assert [(r.reason, r.closes_at, r.granted_by_id) for r in rows] == [("二", second, organizer.id)]
 
 
 def test_an_extension_needs_a_later_deadline_a_reason_and_a_creator(db, closed, creator, organizer):
     with pytest.raises(SubmissionError) as error:
-        extend_deadline(contest=closed, creator=organizer, closes_at=closed.closes_at, reason=" ", by=organizer)
+        extend_deadline(contest=closed, creator=organizer, closes_at=closed.closes_at, reason=" ",
+                        by=organizer)
     assert error.value.reasons[0] == "Only a creator's deadline can be extended."
     assert error.value.reasons[1].startswith("The new deadline must be later than the contest's")
     assert error.value.reasons[2] == "Give the reason for the extension."
     assert db.session.scalar(select(func.count(DeadlineExtension.id))) == 0
 
 
-# --- grace ---------------------------------------------------------------------------------------------------
+# --- grace -------------------------------------------------------------------------------------------------
 
 def test_an_upload_begun_before_the_deadline_may_finish_within_the_grace(app, closed):
     deadline = closed.closes_at
@@ -106,7 +93,8 @@ def test_a_form_upload_begun_before_the_deadline_is_accepted_and_recorded(db, cl
         admission.attach_video(entry=entry, stream=stream, filename="b.mp4")
 
 
-def test_a_tus_upload_created_before_the_deadline_may_finish_after_it(app, db, make_contest, creator, make_entry):
+def test_a_tus_upload_created_before_the_deadline_may_finish_after_it(app, db, make_contest, creator,
+                                                                      make_entry):
     contest = make_contest()
     entry = make_entry(contest=contest, creator=creator)
     data = media(PLAIN).read_bytes()
@@ -115,7 +103,8 @@ def test_a_tus_upload_created_before_the_deadline_may_finish_after_it(app, db, m
     contest.closes_at = utcnow()  # the deadline passes while the bytes arrive
     db.session.commit()
     resumable.append_chunk(upload=upload, offset=0, stream=io.BytesIO(data), size=len(data))
-    video = resumable.finish_upload(upload=resumable.load_upload(upload_id=upload.id, user=creator), user=creator)
+    upload = resumable.load_upload(upload_id=upload.id, user=creator)
+    video = resumable.finish_upload(upload=upload, user=creator)
     db.session.commit()
     assert abs(video.upload_started_at.timestamp() - upload.created_at) < 1e-3
 
@@ -135,7 +124,8 @@ def test_a_video_begun_before_the_deadline_may_be_submitted_within_the_grace(db,
 
     late = make_entry(contest=closed, creator=creator)
     late.video = Video(original_name="b.mp4", original_key="originals/y", bytes=1, sha256="1" * 64,
-                       state=VideoState.READY, rendition_key="renditions/y", upload_started_at=closed.closes_at)
+                       state=VideoState.READY, rendition_key="renditions/y",
+                       upload_started_at=closed.closes_at)
     db.session.commit()
     with pytest.raises(WindowClosed):
         submissions.submit_entry(entry=late, answers=ALL_DECLARED)

@@ -1,4 +1,5 @@
-"""An organizer extends one creator's deadline from an entry page, with a reason; the grace shows there too."""
+"""An organizer extends one creator's deadline from an entry page, with a reason; the grace shows there
+too."""
 from datetime import timedelta
 
 import pytest
@@ -26,7 +27,8 @@ def beijing(at) -> str:
     return (at + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_the_organizer_extends_the_deadline_with_a_reason(client, db, organizer, closed, make_user, make_entry):
+def test_the_organizer_extends_the_deadline_with_a_reason(client, db, organizer, closed, make_user,
+                                                          make_entry):
     creator = make_user(display_name="小明")
     entry = make_entry(contest=closed, creator=creator)
     new_deadline = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
@@ -40,11 +42,13 @@ def test_the_organizer_extends_the_deadline_with_a_reason(client, db, organizer,
     assert "已为 小明 延长截止时间。" in page and "已为该创作者延长截止时间至" in page and "山区网络中断" in page
 
 
-def test_an_extension_without_a_reason_is_refused_in_chinese_with_the_input_kept(client, db, organizer, closed,
-                                                                                 make_user, make_entry):
+def test_an_extension_without_a_reason_is_refused_in_chinese_with_the_input_kept(client, db, organizer,
+                                                                                 closed, make_user,
+                                                                                 make_entry):
     entry = make_entry(contest=closed, creator=make_user())
     typed = beijing(utcnow() + timedelta(days=2))
-    response = client.post(f"/organizer/entries/{entry.id}/extension", data={"closes_at": typed, "reason": ""})
+    url = f"/organizer/entries/{entry.id}/extension"
+    response = client.post(url, data={"closes_at": typed, "reason": ""})
     assert response.status_code == 200
     assert "请填写延长截止时间的原因。" in text(response) and f'value="{typed}"' in text(response)
     response = client.post(f"/organizer/entries/{entry.id}/extension",

@@ -64,6 +64,8 @@ ORGANIZER_URLS = [
     ("POST", "/organizer/contests/{c}/edit"), ("GET", "/organizer/contests/{c}/assignments"),
     ("POST", "/organizer/contests/{c}/assignments"), ("POST", "/organizer/assignments/{a}/remove"),
     ("GET", "/organizer/entries/{e}"), ("POST", "/organizer/entries/{e}/disqualify"),
+    ("GET", "/organizer/entries/{e}/disqualify"), ("POST", "/organizer/entries/{e}/extension"),
+    ("GET", "/organizer/contests/{c}/declarations"), ("POST", "/organizer/contests/{c}/declarations"),
 ]
 
 

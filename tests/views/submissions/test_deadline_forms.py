@@ -1,4 +1,5 @@
-"""Deleting a draft from its page; after the deadline the creator's forms are not offered and still refused."""
+"""Deleting a draft from its page; after the deadline the creator's forms are not offered and still
+refused; an extension and the upload grace."""
 from datetime import timedelta
 
 import pytest

@@ -310,6 +310,8 @@ ENTRY_URLS = [
     ("GET", "/my/entries/{entry}"), ("GET", "/my/entries/{entry}/edit"), ("POST", "/my/entries/{entry}/edit"),
     ("GET", "/my/entries/{entry}/status"), ("POST", "/my/entries/{entry}/video"),
     ("POST", "/my/entries/{entry}/submit"), ("POST", "/my/entries/{entry}/withdraw"),
+    ("GET", "/my/entries/{entry}/submit"), ("GET", "/my/entries/{entry}/withdraw"),
+    ("POST", "/my/entries/{entry}/delete"),
 ]
 MY_URLS = [("GET", "/my/"), ("GET", "/my/contests/{contest}/entries/new"),
            ("POST", "/my/contests/{contest}/entries/new")] + ENTRY_URLS
