@@ -173,6 +173,14 @@ class Config:
     #: an entry is added; contest.services.contests.setup.entry_total); 0 counts them on every request.
     PROGRESS_CACHE_S = 30
 
+    # --- plays and deadlines ------------------------------------------------------------------------------
+    #: Seconds during which further plays of one entry by the same viewer are not counted again (本站播放;
+    #: see contest/services/metrics/plays.py).
+    PLAY_WINDOW_S = 30 * 60
+    #: Seconds after a creator's deadline during which an upload that started before it may still finish, and
+    #: the entry whose video it is may still be submitted (contest/services/submissions/window.py).
+    UPLOAD_GRACE_S = 30 * 60
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

@@ -30,6 +30,7 @@ from contest import create_app
 from contest.extensions import db as _db
 from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
 from contest.services.accounts.users import create_user
+from contest.services.submissions.declarations import DeclarationAnswers
 
 pytest_plugins = ["tests.celery_workers"]  # broker, start_worker … for any test module
 
@@ -40,6 +41,9 @@ PASSWORD = "correct horse battery"
 TEST_DATABASE_URL = os.environ.get("CONTEST_TEST_DATABASE_URL")
 #: The storage backend of every test's app unless a test overrides it: "local" (default) or "s3" (moto).
 TEST_STORAGE = os.environ.get("CONTEST_TEST_STORAGE", "local")
+#: Every declaration accepted and no generative AI used: the answers of a plain submit (service and form).
+ALL_DECLARED = DeclarationAnswers(accepted=frozenset({"originality", "rights", "aigc"}), aigc_use="none")
+SUBMIT_FORM = {"originality": "y", "rights": "y", "aigc": "y", "aigc_use": "none"}
 S3_CREDENTIALS = {"S3_REGION": "us-east-1", "S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing",
                   "S3_ADDRESSING_STYLE": "path"}
 

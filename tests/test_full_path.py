@@ -15,7 +15,7 @@ from sqlalchemy import select
 from contest.models import Entry, EntryState, Review, Role, VideoState
 from contest.services.media.renditions import top_level_boxes
 from contest.infra.storage import get_storage
-from tests.conftest import fetch_media, media
+from tests.conftest import SUBMIT_FORM, fetch_media, media
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def upload_entry(client, login, creator, contest, *, title, sample):
         response = client.post(f"/my/entries/{entry_id}/video", data={"video": (fh, sample)},
                                content_type="multipart/form-data")
     assert response.status_code == 302, re.findall(r"feedback[^>]*>([^<]*)|alert[^>]*>([^<]*)", response.data.decode())
-    assert client.post(f"/my/entries/{entry_id}/submit").status_code == 302
+    assert client.post(f"/my/entries/{entry_id}/submit", data=SUBMIT_FORM).status_code == 302
     return entry_id
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import Contest, Orientation, Role, utcnow
+from contest.models import AigcUse, Contest, DeclarationKey, Orientation, Role, utcnow
 from contest.services.accounts.users import create_user
 from contest.services.contests import setup as contests
 from contest.services.contests.technical_rules import TechnicalRules
@@ -25,8 +25,12 @@ from contest.services.judging import reviews as judging
 from contest.services.media.jobs import process_video
 from contest.services.metrics import plays
 from contest.services.submissions import entries as submissions
+from contest.services.submissions.declarations import DeclarationAnswers
+from contest.services.uploads import admission
 
 PASSWORD = "demo-pass-2026"
+#: Every demo entry accepts the declarations and made no use of generative AI.
+DEMO_ANSWERS = DeclarationAnswers(accepted=frozenset(k.value for k in DeclarationKey), aigc_use=AigcUse.NONE)
 CODE = "XH2026"
 
 #: (creator index, category index, title, description, lavfi source, portrait?)
@@ -95,14 +99,15 @@ def _add_entries(contest: Contest, creators, now) -> None:
             clip = Path(tmp) / f"clip{n}.mp4"
             make_clip(clip, source, portrait=portrait)
             with clip.open("rb") as stream:
-                video = submissions.attach_video(entry=entry, stream=stream, filename=f"{title}.mp4")
+                video = admission.attach_video(entry=entry, stream=stream, filename=f"{title}.mp4")
             db.session.commit()
             process_video(video.id)
             db.session.refresh(entry)
             if n < 7:  # one entry stays a draft
-                submissions.submit_entry(entry=entry, at=now - timedelta(days=7 - n, hours=n))
-                for _ in range(3 + 5 * n):
-                    plays.record_play(entry=entry)
+                submissions.submit_entry(entry=entry, answers=DEMO_ANSWERS,
+                                         at=now - timedelta(days=7 - n, hours=n))
+                for viewer in range(3 + 5 * n):  # distinct audience members: each play counts
+                    plays.record_play(entry=entry, viewer_key=f"demo:{viewer}")
             db.session.commit()
 
 

@@ -1,5 +1,12 @@
 """All models, one domain per module."""
 from contest.models.contest import Category, Contest, Criterion, Orientation
+from contest.models.deadlines import DeadlineExtension
+from contest.models.declarations import (
+    AigcUse,
+    ContestDeclaration,
+    DeclarationAcceptance,
+    DeclarationKey,
+)
 from contest.models.entry import Entry, EntryState, Video, VideoState
 from contest.models.judging import (
     Assignment,
@@ -9,12 +16,13 @@ from contest.models.judging import (
     ReviewState,
     VoidedReview,
 )
-from contest.models.plays import SITE, PlayCount
+from contest.models.plays import SITE, PlayCount, PlayView
 from contest.models.types import UTCDateTime, utcnow
 from contest.models.user import Role, User
 
 __all__ = [
-    "Assignment", "Category", "Contest", "Criterion", "CriterionScore", "Entry", "EntryState", "Orientation",
-    "PlayCount", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User", "UTCDateTime", "Video",
-    "VideoState", "VoidedReview", "utcnow",
+    "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
+    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
+    "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
+    "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",
 ]

@@ -42,12 +42,18 @@ class Entry(db.Model):
         enum_column(EntryState), default=EntryState.DRAFT, index=True
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why the entry was withdrawn (by its creator) or disqualified (by an organizer), shown to its creator;
+    #: when and by whom (None: not withdrawn nor disqualified).
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     contest: Mapped[Contest] = relationship()
     category: Mapped[Category] = relationship()
-    creator: Mapped[User] = relationship()
+    creator: Mapped[User] = relationship(foreign_keys=[creator_id])
+    state_changed_by: Mapped[User | None] = relationship(foreign_keys=[state_changed_by_id])
     video: Mapped["Video | None"] = relationship(back_populates="entry", cascade="all, delete-orphan",
                                                  foreign_keys="Video.entry_id")
 
@@ -117,6 +123,10 @@ class Video(db.Model):
     similar_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id", ondelete="SET NULL"),
                                                          index=True)
     similar_distance: Mapped[float | None]
+    #: When the upload of this original began (the form request's start, the tus upload's creation, the S3
+    #: upload token's issue); an upload begun before the creator's deadline may finish, and the entry be
+    #: submitted, within ``UPLOAD_GRACE_S`` after it. None for rows older than this column.
+    upload_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: When a pending video whose last attempt failed for a server-side reason (ffmpeg missing, disk full,
     #: storage down) is tried again (:mod:`contest.services.media.failures`); None otherwise.

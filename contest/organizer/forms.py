@@ -275,3 +275,25 @@ class AssignmentForm(FlaskForm):
     @staticmethod
     def judge_choices(judges: list) -> list[SelectChoice]:
         return [SelectChoice(str(judge.id), judge.display_name) for judge in judges]
+
+
+class DeclarationsForm(FlaskForm):
+    """The texts of a contest's declarations, one field per :class:`~contest.models.DeclarationKey`."""
+
+    originality = TextAreaField(_l("Originality pledge"))
+    rights = TextAreaField(_l("Portrait and music rights"))
+    aigc = TextAreaField(_l("AIGC declaration"))
+
+    def texts(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in ("originality", "rights", "aigc")}
+
+
+class ExtensionForm(FlaskForm):
+    """A later deadline for one creator: the new deadline (typed in Beijing time) and the reason."""
+
+    closes_at = DateTimeLocalField(_l("New deadline (Beijing time)"), format=LOCAL_FORMATS,
+                                   validators=[InputRequired(_l("Enter the new deadline."))])
+    reason = TextAreaField(_l("Reason"))
+
+    def closes_at_utc(self) -> datetime:
+        return local_to_utc(self.closes_at.data)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from contest.auth.access import require_role
 from contest.extensions import db
 from contest.infra import tasks
+from contest.main.form_actions import run_form_action
 from contest.models import (
     Assignment,
     Contest,
@@ -30,6 +31,8 @@ from contest.models import (
 from contest.organizer.forms import (
     AssignmentForm,
     ContestForm,
+    DeclarationsForm,
+    ExtensionForm,
     JudgeForm,
     ReplacementPermitForm,
 )
@@ -66,8 +69,21 @@ from contest.services.judging.progress import (
 )
 from contest.services.media.actions import VideoActionError, can_rerun, rerun_processing
 from contest.services.media.duplicates import similar_links
+from contest.services.submissions.declarations import (
+    DECLARATION_TITLES,
+    acceptances_of,
+    aigc_label,
+    contest_declarations,
+    update_declarations,
+)
 from contest.services.submissions.entries import disqualify_entry
-from contest.services.submissions.errors import SubmissionError
+from contest.services.submissions.window import (
+    deadline_with,
+    extend_deadline,
+    extension_for,
+    finished_in_grace,
+)
+from contest.submissions.forms import ReasonForm
 
 bp = Blueprint("organizer", __name__)
 require_role(bp, Role.ORGANIZER)
@@ -75,8 +91,10 @@ require_role(bp, Role.ORGANIZER)
 
 @bp.context_processor
 def _template_helpers():
-    """``has_endpoint(name)``: link to pages of other blueprints only when they are registered."""
-    return {"has_endpoint": lambda name: name in current_app.view_functions}
+    """``has_endpoint(name)``: link to pages of other blueprints only when they are registered; the labels of
+    declarations and of AIGC answers."""
+    return {"has_endpoint": lambda name: name in current_app.view_functions,
+            "DECLARATION_TITLES": DECLARATION_TITLES, "aigc_label": aigc_label}
 
 
 @bp.route("/")
@@ -120,6 +138,20 @@ def edit_contest(contest_id: int):
             flash(_("Contest %(code)s saved.", code=contest.code), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
     return render_template("organizer/contest_form.html", form=form, contest=contest)
+
+
+@bp.route("/contests/<int:contest_id>/declarations", methods=["GET", "POST"])
+def declarations(contest_id: int):
+    """The texts creators accept to submit; an edited text gets the next version."""
+    contest = db.get_or_404(Contest, contest_id)
+    current = contest_declarations(contest=contest)
+    form = DeclarationsForm(data={d.key.value: d.text for d in current})
+    done, errors = run_form_action(
+        form, lambda: update_declarations(contest=contest, texts=form.texts(), by=_me()),
+        success=_("The declarations of %(code)s have been saved.", code=contest.code),
+        next_url=lambda: url_for(".declarations", contest_id=contest.id))
+    return done or render_template("organizer/declarations.html", contest=contest, form=form, errors=errors,
+                                   versions={d.key.value: d.version for d in current})
 
 
 @bp.route("/contests/<int:contest_id>")
@@ -182,7 +214,7 @@ def unassign(assignment_id: int):
 
 @bp.route("/entries/<int:entry_id>")
 def entry_detail(entry_id: int):
-    return _entry_page(entry_id, ReplacementPermitForm())
+    return _entry_page(entry_id)
 
 
 @bp.route("/entries/<int:entry_id>/allow-replacement", methods=["POST"])
@@ -202,7 +234,7 @@ def allow_replacement(entry_id: int):
             flash(_("The creator of %(number)s may now upload a new video once; the judges' reviews become void "
                     "when they do.", number=entry.number), "success")
             return redirect(url_for(".entry_detail", entry_id=entry.id))
-    return _entry_page(entry.id, form)
+    return _entry_page(entry.id, permit_form=form)
 
 
 @bp.route("/permits/<int:permit_id>/revoke", methods=["POST"])
@@ -217,6 +249,20 @@ def revoke_permit(permit_id: int):
         db.session.commit()
         flash(_("Permission withdrawn: the video of this entry can no longer be replaced."), "success")
     return redirect(url_for(".entry_detail", entry_id=permit.entry_id))
+
+
+@bp.route("/entries/<int:entry_id>/extension", methods=["POST"])
+def extend(entry_id: int):
+    """Extend the deadline of the entry's creator in its contest (all their entries there), with a reason."""
+    entry, form = db.get_or_404(Entry, entry_id), ExtensionForm()
+    done, errors = run_form_action(
+        form, lambda: extend_deadline(contest=entry.contest, creator=entry.creator,
+                                      closes_at=form.closes_at_utc(), reason=form.reason.data, by=_me()),
+        success=_("The deadline of %(name)s has been extended.", name=entry.creator.display_name),
+        next_url=lambda: url_for(".entry_detail", entry_id=entry.id))
+    return done or _entry_page(entry_id, extension_form=form, extension_errors=errors)
+
+
 
 
 @bp.route("/entries/<int:entry_id>/reprocess", methods=["POST"])
@@ -237,18 +283,15 @@ def reprocess(entry_id: int):
     return redirect(url_for(".entry_detail", entry_id=entry.id))
 
 
-@bp.route("/entries/<int:entry_id>/disqualify", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/disqualify", methods=["GET", "POST"])
 def disqualify(entry_id: int):
-    entry = db.get_or_404(Entry, entry_id)
-    try:
-        disqualify_entry(entry=entry)
-    except SubmissionError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(_("Entry %(number)s disqualified.", number=entry.number), "success")
-    return redirect(url_for(".dashboard", contest_id=entry.contest_id))
+    """Disqualify with a reason that the creator sees (kept on the page when refused)."""
+    entry, form = db.get_or_404(Entry, entry_id), ReasonForm()
+    done, errors = run_form_action(
+        form, lambda: disqualify_entry(entry=entry, reason=form.reason.data, by=_me()),
+        success=_("Entry %(number)s disqualified.", number=entry.number),
+        next_url=lambda: url_for(".dashboard", contest_id=entry.contest_id))
+    return done or render_template("organizer/disqualify.html", entry=entry, form=form, errors=errors)
 
 
 @bp.route("/judges")
@@ -273,17 +316,25 @@ def new_judge():
     return render_template("organizer/judge_form.html", form=form)
 
 
-def _entry_page(entry_id: int, permit_form: ReplacementPermitForm) -> str:
+def _entry_page(entry_id: int, *, permit_form: ReplacementPermitForm | None = None,
+                extension_form: ExtensionForm | None = None, extension_errors: list[str] | None = None):
     """The organizer's entry page: details, video, judges and reviews, permissions to replace the video and
-    the reviews they voided."""
+    the reviews they voided, declarations accepted, the creator's deadline extension."""
     entry = entry_with_details(entry_id=entry_id)
     if entry is None:
         abort(404)
     permits = voiding.permit_history(entry=entry)
     voided = voiding.voided_reviews(entry=entry) if any(p.used_at for p in permits) else []
+    video, extension = entry.video, extension_for(entry.contest, entry.creator_id)
     return render_template("organizer/entry.html", entry=entry, assignments=entry_assignments(entry=entry),
-                           similar=similar_links(entry), can_rerun=can_rerun(entry.video),
-                           permits=permits, voided=voided, permit_form=permit_form)
+                           similar=similar_links(entry), can_rerun=can_rerun(video),
+                           permits=permits, voided=voided, permit_form=permit_form or ReplacementPermitForm(),
+                           acceptances=acceptances_of(entry=entry), extension=extension,
+                           extension_form=extension_form or ExtensionForm(),
+                           extension_errors=extension_errors or [],
+                           in_grace=video is not None and finished_in_grace(
+                               deadline=deadline_with(entry.contest, extension),
+                               started_at=video.upload_started_at, finished_at=video.created_at))
 
 
 @bp.route("/users/<int:user_id>")
@@ -310,6 +361,11 @@ def account_action(user_id: int, action: str):
     db.session.commit()
     flash(str(message) % {"name": account.username}, "success")
     return redirect(url_for(".user", user_id=account.id))
+
+
+def _me():
+    """The signed-in organizer (the user object, not Flask-Login's proxy)."""
+    return current_user._get_current_object()
 
 
 def _page() -> int:

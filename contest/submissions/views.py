@@ -19,18 +19,22 @@ from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.formatting import megabytes
 from contest.infra import tasks
-from contest.models import Contest, Entry, Role
+from contest.main.form_actions import run_form_action
+from contest.models import Contest, Entry, Role, utcnow
 from contest.services.contests.queries import open_contests
 from contest.services.judging import voiding
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
+from contest.services.submissions import window
 from contest.services.submissions.access import load_viewable_entry
+from contest.services.submissions.declarations import contest_declarations
+from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import beijing_time, require_open
 from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
 from contest.services.uploads.space import refused_when_full
-from contest.submissions.forms import ActionForm, EntryForm, UploadForm
+from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, SubmitForm, UploadForm
 
 bp = Blueprint("submissions", __name__)
 require_role(bp, Role.CREATOR)
@@ -61,7 +65,7 @@ def index():
 @bp.route("/contests/<int:contest_id>/entries/new", methods=["GET", "POST"])
 def new_entry(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
-    form, errors = EntryForm(contest=contest), _window_errors(contest)
+    form, errors, window_errors = EntryForm(contest=contest), [], _window_errors(contest)
     if form.validate_on_submit():
         try:
             entry = submissions.create_entry(
@@ -75,7 +79,8 @@ def new_entry(contest_id: int):
             db.session.commit()
             flash(_("Entry %(number)s created. Now upload its video.", number=entry.number), "success")
             return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/new.html", contest=contest, form=form, errors=errors)
+    return render_template("submissions/new.html", contest=contest, form=form, errors=errors,
+                           window_errors=window_errors)
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -100,20 +105,22 @@ def edit(entry_id: int):
             db.session.commit()
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for(".entry", entry_id=entry.id))
-    return render_template("submissions/edit.html", entry=entry, form=form, errors=errors)
+    return render_template("submissions/edit.html", entry=entry, form=form, errors=errors,
+                           window_errors=_window_errors(entry.contest, entry.creator_id))
 
 
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
 @rate_limits.uploads
 def upload(entry_id: int):
+    started_at = utcnow()  # before the body is read: begun before the deadline, it may finish in the grace
     entry = _my_entry(entry_id)
     _read_upload_body(entry.contest)
     form = UploadForm()
     if form.validate():
         try:
             video = admission.attach_video(entry=entry, stream=form.video.data.stream,
-                                             filename=form.video.data.filename)
+                                           filename=form.video.data.filename, started_at=started_at)
         except SubmissionError as exc:
             form.video.errors.extend(exc.reasons)
         else:
@@ -127,19 +134,39 @@ def upload(entry_id: int):
     return _render_entry(entry, form)
 
 
-@bp.route("/entries/<int:entry_id>/submit", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/submit", methods=["GET", "POST"])
 def submit(entry_id: int):
-    entry = _my_entry(entry_id)
-    return _act(entry, submissions.submit_entry, _(
-        "Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
-        number=entry.number, at=beijing_time(entry.contest.closes_at)))
+    """Submit, accepting the contest's declarations (the answers are kept on the page when refused)."""
+    entry, form = _my_entry(entry_id), SubmitForm()
+    done, errors = run_form_action(
+        form, lambda: submissions.submit_entry(entry=entry, answers=form.answers()),
+        success=_("Entry %(number)s has been submitted. You can still change it until %(at)s (Beijing time).",
+                  number=entry.number, at=beijing_time(window.deadline_for(entry.contest, entry.creator_id))),
+        next_url=lambda: url_for(".entry", entry_id=entry.id))
+    started_at = entry.video.upload_started_at if entry.video is not None else None
+    return done or render_template("submissions/submit.html", entry=entry, form=form, errors=errors,
+                                   declarations=contest_declarations(contest=entry.contest),
+                                   window_errors=_window_errors(entry.contest, entry.creator_id, started_at))
 
 
-@bp.route("/entries/<int:entry_id>/withdraw", methods=["POST"])
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
 def withdraw(entry_id: int):
-    entry = _my_entry(entry_id)
-    return _act(entry, submissions.withdraw_entry,
-                _("Entry %(number)s has been withdrawn.", number=entry.number))
+    """Withdraw for good, with a reason the creator gives (kept on the page when refused)."""
+    entry, form = _my_entry(entry_id), ReasonForm()
+    done, errors = run_form_action(
+        form, lambda: submissions.withdraw_entry(entry=entry, reason=form.reason.data),
+        success=_("Entry %(number)s has been withdrawn.", number=entry.number),
+        next_url=lambda: url_for(".entry", entry_id=entry.id))
+    return done or render_template("submissions/withdraw.html", entry=entry, form=form, errors=errors,
+                                   window_errors=_window_errors(entry.contest, entry.creator_id))
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["POST"])
+def delete(entry_id: int):
+    """Delete a draft for good (its number is not reused)."""
+    return _act(_my_entry(entry_id), delete_draft,
+                lambda number: _("Draft %(number)s has been deleted.", number=number),
+                done_url=url_for(".index"))
 
 
 @bp.route("/entries/<int:entry_id>/poster", methods=["POST"])
@@ -169,7 +196,7 @@ def status(entry_id: int):
         video_state=video.state.value if video else None,
         progress=round(video.progress * 100) if video else None,
         html=render_template("submissions/_status.html", entry=entry, action_form=ActionForm(),
-                             window_open=not _window_errors(entry.contest)),
+                             **_window_context(entry)),
     )
 
 
@@ -184,12 +211,35 @@ def _category(contest: Contest, category_id: int):
     return next((c for c in contest.categories if c.id == category_id), None)
 
 
-def _window_errors(contest: Contest) -> list[str]:
+def _window_context(entry: Entry) -> dict:
+    """What the entry page and its status panel show of the creator's window: ``window_errors`` (why the
+    forms are not offered), ``window_open``, ``submit_in_grace`` (the window is closed but this video's upload
+    began before the deadline, so it may still be submitted until ``grace_until``) and the organizers'
+    ``extension``."""
+    contest, video, now = entry.contest, entry.video, utcnow()
+    extension = window.extension_for(contest, entry.creator_id)
+    deadline = window.deadline_with(contest, extension)
+    errors = _reasons(lambda: window.check_open(contest, deadline=deadline, at=now))
+    started_at = video.upload_started_at if video is not None else None
+    in_grace = bool(errors) and not _reasons(
+        lambda: window.check_open(contest, deadline=deadline, at=now, started_at=started_at))
+    return {"window_errors": errors, "window_open": not errors, "submit_in_grace": in_grace,
+            "grace_until": beijing_time(window.grace_ends(deadline)), "extension": extension}
+
+
+def _reasons(check) -> list[str]:
+    """The reasons of the :class:`SubmissionError` that ``check()`` raises, or []."""
     try:
-        require_open(contest)
+        check()
     except SubmissionError as exc:
         return exc.reasons
     return []
+
+
+def _window_errors(contest: Contest, creator_id: int | None = None, started_at=None) -> list[str]:
+    """Why the creator's forms are not offered (the window is closed), or [] while it is open."""
+    return _reasons(lambda: require_open(contest, creator_id=creator_id or current_user.id,
+                                         started_at=started_at))
 
 
 def _render_entry(entry: Entry, upload_form: UploadForm):
@@ -198,9 +248,9 @@ def _render_entry(entry: Entry, upload_form: UploadForm):
     permit = voiding.open_permit(entry)
     locked = permit is None and voiding.has_saved_review(entry)
     return render_template("submissions/entry.html", entry=entry, contest=entry.contest,
-                           upload_form=upload_form, action_form=ActionForm(),
-                           window_errors=_window_errors(entry.contest), upload=_upload_settings(),
-                           locked_message=voiding.locked_message() if locked else None, permit=permit)
+                           upload_form=upload_form, action_form=ActionForm(), upload=_upload_settings(),
+                           locked_message=voiding.locked_message() if locked else None, permit=permit,
+                           **_window_context(entry))
 
 
 def _upload_settings() -> dict:
@@ -225,10 +275,11 @@ def _read_upload_body(contest: Contest) -> None:
         csrf.protect()
 
 
-def _act(entry: Entry, action, success):
-    """Run an action from a button (submit, withdraw, poster moment): ``action(entry=entry)``, commit, flash
+def _act(entry: Entry, action, success, done_url: str | None = None):
+    """Run an action from a button (poster moment, delete): ``action(entry=entry)``, commit, flash
     ``success`` — a message, or a function of the action's result called after the commit that returns it —
-    or flash the :class:`SubmissionError` reasons; back to the entry page either way."""
+    then go to ``done_url`` (default: the entry page); or flash the :class:`SubmissionError` reasons and go
+    back to the entry page."""
     try:
         result = action(entry=entry)
     except SubmissionError as exc:
@@ -238,6 +289,8 @@ def _act(entry: Entry, action, success):
     else:
         db.session.commit()
         flash(success(result) if callable(success) else success, "success")
+        if done_url:
+            return redirect(done_url)
     return redirect(url_for(".entry", entry_id=entry.id))
 
 

@@ -13,7 +13,7 @@ from contest.extensions import db
 from contest.infra.rate_limits import retry_after_seconds
 from contest.infra.storage import get_storage
 from contest.models import Entry, Role, VideoState
-from contest.services.metrics.plays import record_play
+from contest.services.metrics.plays import record_play, viewer_key
 from contest.services.submissions.access import load_viewable_entry
 
 bp = Blueprint("watch", __name__)
@@ -54,12 +54,15 @@ def poster(entry_id: int):
 @bp.route("/<int:entry_id>/plays", methods=["POST"])
 @rate_limits.plays
 def count_play(entry_id: int):
-    """Count one play; the player posts once per page load with the CSRF token in ``X-CSRFToken``.
-    Answers ``{"plays": n}``, the new total; 429 ``{"error": …}`` past ``RATELIMIT_PLAYS`` per address."""
+    """Report one play; the player posts once per page load with the CSRF token in ``X-CSRFToken``. Whether
+    it counts is :func:`record_play`'s rule (once per viewer per ``PLAY_WINDOW_S``; the creator's, its judges'
+    and organizers' own plays not counted). Answers ``{"plays": n, "counted": bool}``: the site plays now;
+    429 ``{"error": …}`` past ``RATELIMIT_PLAYS`` per address."""
     entry = _ready_entry(entry_id)
-    plays = record_play(entry=entry)
+    me = current_user._get_current_object()
+    play = record_play(entry=entry, viewer_key=viewer_key(user=me), viewer=me)
     db.session.commit()
-    return jsonify(plays=plays)
+    return jsonify(plays=play.plays, counted=play.counted)
 
 
 def _ready_entry(entry_id: int) -> Entry:

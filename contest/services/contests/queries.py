@@ -1,6 +1,5 @@
 """Contests, read side: open and all contests, entry counts, a contest's entry list (paged) and total, one entry
 with its organizer page's details. Read-only."""
-import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from contest.extensions import db
+from contest.infra.cache import process_cache
 from contest.models import Category, Contest, Entry, EntryState, User, Video, utcnow
 
 
@@ -84,42 +84,48 @@ def contest_entries(*, contest: Contest, page: int = 1, per_page: int = 50) -> P
                            contest=contest)
 
 
+#: Namespace of the kept entry counts in :func:`contest.infra.cache.process_cache` (key: contest id).
+ENTRY_TOTALS = "entry_total"
+
+
 def entry_total(*, contest: Contest) -> int:
     """The number of entries of ``contest`` (any state), kept per web process and contest.
 
-    Entries are only ever added, each through :func:`contest.services.submissions.entries.next_entry_number`, which
-    bumps ``contest.entry_seq`` in the same transaction, and never deleted. So a count is still exact while
-    the contest's ``entry_seq`` is the one read with it (in the same statement, hence the same snapshot):
-    kept under that key, it spares the page a COUNT over the contest's entries (100,000 at province scale)
-    until an entry is added. Kept at most ``PROGRESS_CACHE_S`` seconds all the same, for rows written past the
-    application (a bulk import); with 0 it counts every time.
+    Entries are added through :func:`contest.services.submissions.entries.next_entry_number`, which bumps
+    ``contest.entry_seq`` in the same transaction. So a count is still exact while the contest's
+    ``entry_seq`` is the one read with it (in the same statement, hence the same snapshot): kept under that
+    key, it spares the page a COUNT over the contest's entries (100,000 at province scale) until an entry is
+    added. A deleted draft (:func:`contest.services.submissions.deletion.delete_draft`) leaves ``entry_seq``
+    alone and drops the kept count instead (after its commit; other processes within ``PROGRESS_CACHE_S``).
+    Kept at most ``PROGRESS_CACHE_S`` seconds all the same, for rows written past the application (a bulk
+    import); with 0 it counts every time.
     """
-    kept = current_app.extensions.setdefault("contest.entry_totals", {})
-    hit = kept.get(contest.id)
-    max_age = current_app.config["PROGRESS_CACHE_S"]
-    if hit is not None and hit[0] == contest.entry_seq and time.monotonic() - hit[2] < max_age:
+    cache = process_cache()
+    hit = cache.get(ENTRY_TOTALS, contest.id, max_age=current_app.config["PROGRESS_CACHE_S"])
+    if hit is not None and hit[0] == contest.entry_seq:
         return hit[1]
     seq = select(Contest.entry_seq).where(Contest.id == contest.id).scalar_subquery()
     total, seq_then = db.session.execute(
         select(func.count(), seq).select_from(Entry).where(Entry.contest_id == contest.id)
     ).one()
-    kept[contest.id] = (seq_then, total, time.monotonic())
+    cache.put(ENTRY_TOTALS, contest.id, (seq_then, total))
     return total
 
 
 #: Video columns of the organizer's processing panel (templates/organizer/_entry_video.html).
 _DETAIL_VIDEO_COLUMNS = (Video.original_key, Video.attempts, Video.progress, Video.error_detail,
                          Video.preview_bytes, Video.poster_time_s, Video.similar_entry_id,
-                         Video.similar_distance)
+                         Video.similar_distance, Video.upload_started_at, Video.created_at)
 
 
 def entry_with_details(*, entry_id: int) -> Entry | None:
-    """The entry with what its organizer page shows — contest title and rubric, category, creator, video — in
-    one query (rows: one per criterion); None when there is no such entry."""
+    """The entry with what its organizer page shows — contest title, dates and rubric, category, creator,
+    video — in one query (rows: one per criterion); None when there is no such entry."""
     contest = joinedload(Entry.contest)
     return db.session.scalars(
         select(Entry).where(Entry.id == entry_id).options(
-            contest.load_only(Contest.title), contest.joinedload(Contest.criteria),
+            contest.load_only(Contest.title, Contest.opens_at, Contest.closes_at),
+            contest.joinedload(Contest.criteria),
             joinedload(Entry.category).load_only(Category.name),
             joinedload(Entry.creator).load_only(User.display_name, User.username),
             joinedload(Entry.video).load_only(Video.state, Video.error, Video.duration_s, Video.rendition_key,

@@ -11,6 +11,7 @@ from sqlalchemy import distinct, func, select
 
 from contest.extensions import db
 from contest.models import (
+    SITE,
     Assignment,
     Category,
     Contest,
@@ -91,6 +92,7 @@ class ContestStats:
     by_state: dict[EntryState, int]
     by_day: list[DayCount]
     total_plays: int
+    site_plays: int
     top_by_plays: list[PlayRow]
     judging: JudgingProgress
 
@@ -116,7 +118,9 @@ def contest_stats(*, contest: Contest) -> ContestStats:
       (timestamptz) whatever the server's time zone.
     - ``total_plays``: sum of :attr:`PlayCount.plays` over all platforms and all entries of the contest
       (any state), a Python int (64-bit and beyond, no overflow); ``top_by_plays``: the ``TOP_N`` entries
-      with most plays, ties broken by entry number, entries without any plays left out.
+      with most plays, ties broken by entry number, entries without any plays left out. ``site_plays``: the
+      plays counted on this site alone (本站播放: once per viewer per ``PLAY_WINDOW_S``,
+      :func:`contest.services.metrics.plays.record_play`).
     - ``judging``: assignments of the contest's entries, distinct judges, reviews submitted / still draft.
     """
     return ContestStats(
@@ -124,6 +128,7 @@ def contest_stats(*, contest: Contest) -> ContestStats:
         by_state=_by_state(contest),
         by_day=_by_day(contest),
         total_plays=_total_plays(contest),
+        site_plays=_total_plays(contest, platform=SITE),
         top_by_plays=_top_by_plays(contest),
         judging=_judging(contest),
     )
@@ -171,12 +176,12 @@ def _by_day(contest: Contest) -> list[DayCount]:
     return [DayCount(day=day, submitted=per_day.get(day, 0)) for day in days]
 
 
-def _total_plays(contest: Contest) -> int:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(PlayCount.plays), 0))
-        .join(Entry, Entry.id == PlayCount.entry_id)
-        .where(Entry.contest_id == contest.id)
-    )
+def _total_plays(contest: Contest, platform: str | None = None) -> int:
+    query = (select(func.coalesce(func.sum(PlayCount.plays), 0))
+             .join(Entry, Entry.id == PlayCount.entry_id).where(Entry.contest_id == contest.id))
+    if platform is not None:
+        query = query.where(PlayCount.platform == platform)
+    total = db.session.scalar(query)
     return int(total)  # PostgreSQL's sum(bigint) is numeric → Decimal
 
 

@@ -28,6 +28,7 @@ from contest.models import (
     User,
 )
 from contest.services.results.ranking import rank_entries
+from contest.services.submissions.declarations import aigc_answers
 
 BOM = "\ufeff"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -44,7 +45,8 @@ def results_csv(*, contest: Contest, fully_reviewed_only: bool = False) -> bytes
     Chinese correctly), ``\\r\\n`` line ends, a header row then one row per ranked entry in rank order:
     rank, category rank, entry number, title, category, creator, the mean points of each criterion (rubric
     order, headed with the criterion name), total (points out of 100), number of submitted reviews, number of
-    judges assigned, review status ("Fully reviewed" / "Not fully reviewed", translated: 已评完 / 未评完).
+    judges assigned, review status ("Fully reviewed" / "Not fully reviewed", translated: 已评完 / 未评完), and
+    the creator's AIGC declaration (e.g. "未使用生成式人工智能", or the answer with the tools named).
     ``fully_reviewed_only``: rank only fully reviewed entries (:func:`rank_entries`).
 
     Numbers are written as plain decimals (``8.50``), missing values (no review yet) as empty cells. A text
@@ -85,13 +87,15 @@ def _results_table(contest: Contest, fully_reviewed_only: bool) -> tuple[list[st
     criteria = contest.criteria
     header = [_("Rank"), _("Category rank"), _("Entry number"), _("Title"), _("Category"), _("Creator"),
               *(c.name for c in criteria), _("Total (out of 100)"), _("Reviews"), _("Judges assigned"),
-              _("Review status")]
+              _("Review status"), _("AIGC")]
     done, not_done = _("Fully reviewed"), _("Not fully reviewed")
+    ranked = rank_entries(contest=contest, fully_reviewed_only=fully_reviewed_only)
+    aigc = aigc_answers(entry_ids=[row.entry.id for row in ranked])
     rows = [
         [row.rank, row.category_rank, row.entry.number, row.entry.title, row.entry.category.name,
          row.entry.creator.display_name, *(row.criterion_means.get(c.id) for c in criteria), row.total,
-         row.reviews, row.assigned, done if row.fully_reviewed else not_done]
-        for row in rank_entries(contest=contest, fully_reviewed_only=fully_reviewed_only)
+         row.reviews, row.assigned, done if row.fully_reviewed else not_done, aigc.get(row.entry.id)]
+        for row in ranked
     ]
     return header, rows
 

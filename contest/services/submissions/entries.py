@@ -5,11 +5,12 @@ Entry life cycle (:data:`TRANSITIONS`)::
     draft ──submit (video ready)──▶ submitted
       ▲                                  │
       └─────── new video uploaded ───────┘
-    draft | submitted ──withdraw (creator)──────▶ withdrawn      (final)
-    draft | submitted ──disqualify (organizer)──▶ disqualified   (final)
+    draft | submitted ──withdraw (creator, with a reason)──────▶ withdrawn      (final)
+    draft | submitted ──disqualify (organizer, with a reason)──▶ disqualified   (final)
 
 * A creator may create, edit, upload, submit and withdraw only inside the contest's submission window
-  ``opens_at <= now < closes_at`` (:func:`require_open`); an organizer may disqualify at any time.
+  ``opens_at <= now < closes_at`` (:func:`require_open`; an organizer's extension for that creator and the
+  upload grace are :mod:`contest.services.submissions.window`); an organizer may disqualify at any time.
 * A *submitted* entry stays editable (title, description, category) until ``closes_at``. Uploading a new
   video takes it back to *draft*: "submitted" always means "a ready video the creator confirmed", so the
   creator submits again once the new video is ready.
@@ -38,6 +39,7 @@ from contest.models import (
     utcnow,
 )
 from contest.services.judging.changes import progress_changed
+from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import require_open
 
@@ -49,6 +51,8 @@ TRANSITIONS: dict[EntryState, set[EntryState]] = {
 }
 #: States in which the creator may still change an entry (inside the window).
 EDITABLE = {EntryState.DRAFT, EntryState.SUBMITTED}
+#: Longest reason of a withdrawal or disqualification, characters.
+MAX_REASON_CHARS = 1000
 
 ENTRY_STATE_LABELS = {
     EntryState.DRAFT: _l("Draft"),
@@ -129,7 +133,7 @@ def create_entry(*, contest: Contest, creator: User, category: Category, title: 
     title, or when the creator already has ``contest.max_entries_per_creator`` entries that are not withdrawn.
     The entry number is taken *before* counting so that the contest row lock serializes concurrent creations.
     """
-    require_open(contest)
+    require_open(contest, creator_id=creator.id)
     title = _check_fields(contest, category, title)
     if creator.role != Role.CREATOR:
         raise SubmissionError(_("Only creators can enter a contest."))
@@ -152,7 +156,7 @@ def update_entry(*, entry: Entry, title: str, description: str, category: Catego
 
     Raises :class:`SubmissionError` outside the window, for a withdrawn/disqualified entry or bad fields.
     """
-    require_open(entry.contest)
+    require_open(entry.contest, creator_id=entry.creator_id)
     require_editable(entry)
     entry.title = _check_fields(entry.contest, category, title)
     entry.description = (description or "").strip()
@@ -161,45 +165,73 @@ def update_entry(*, entry: Entry, title: str, description: str, category: Catego
     return entry
 
 
-def submit_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
-    """Submit a draft entry whose video is ready; sets ``submitted_at`` (``at``, default now).
+def submit_entry(*, entry: Entry, answers: DeclarationAnswers, at: datetime | None = None) -> Entry:
+    """Submit a draft entry whose video is ready, its creator accepting the contest's declarations
+    (``answers``, recorded by :func:`~contest.services.submissions.declarations.accept_declarations`); sets
+    ``submitted_at`` (``at``, default now).
 
-    Raises :class:`SubmissionError` outside the window, when the entry is not a draft, or when its video is
-    missing, still processing or failed.
+    The window is the creator's (an extension counts), and a video whose upload began before the deadline
+    may still be submitted within ``UPLOAD_GRACE_S`` after it (:mod:`contest.services.submissions.window`).
+    Raises :class:`SubmissionError` outside the window, when the entry is not a draft, when its video is
+    missing, still processing or failed, or when a declaration is not accepted or the AIGC answer is missing.
     """
-    at = at or utcnow()
-    require_open(entry.contest, at)
+    at, video = at or utcnow(), entry.video
+    require_open(entry.contest, at, creator_id=entry.creator_id,
+                 started_at=video.upload_started_at if video is not None else None)
     if entry.state == EntryState.SUBMITTED:
         raise SubmissionError(_("This entry has already been submitted."))
     require_editable(entry)
-    video = entry.video
     if video is None:
         raise SubmissionError(_("Upload a video before submitting."))
     if video.state == VideoState.FAILED:
         raise SubmissionError(_("Your video could not be processed; upload another file, then submit."))
     if video.state != VideoState.READY:
         raise SubmissionError(_("Your video is still being processed; you can submit once it is ready."))
+    accept_declarations(entry=entry, answers=answers, at=at)
     move(entry, EntryState.SUBMITTED)
     entry.submitted_at = at
     db.session.flush()
     return entry
 
 
-def withdraw_entry(*, entry: Entry, at: datetime | None = None) -> Entry:
-    """Withdraw a draft or submitted entry for good (it then no longer counts towards the limit).
+def withdraw_entry(*, entry: Entry, reason: str, at: datetime | None = None) -> Entry:
+    """Withdraw a draft or submitted entry for good (it then no longer counts towards the limit), recording
+    the creator's ``reason`` (shown on the entry; at most :data:`MAX_REASON_CHARS` characters) and the time.
 
-    Raises :class:`SubmissionError` outside the window or when the entry is already withdrawn/disqualified.
+    Raises :class:`SubmissionError` outside the window, without a reason, or when the entry is already
+    withdrawn/disqualified.
     """
-    require_open(entry.contest, at)
+    at = at or utcnow()
+    require_open(entry.contest, at, creator_id=entry.creator_id)
     require_editable(entry)
+    reason = _check_reason(reason, _("Say why you withdraw the entry."))
     move(entry, EntryState.WITHDRAWN)
-    db.session.flush()
+    _record_change(entry, reason=reason, by_id=entry.creator_id, at=at)
     return entry
 
 
-def disqualify_entry(*, entry: Entry) -> Entry:
-    """Organizer action at any time: a draft or submitted entry becomes disqualified (final)."""
+def disqualify_entry(*, entry: Entry, reason: str, by: User, at: datetime | None = None) -> Entry:
+    """Organizer ``by`` at any time: a draft or submitted entry becomes disqualified (final), with ``reason``
+    (shown to its creator; at most :data:`MAX_REASON_CHARS` characters).
+
+    Raises :class:`SubmissionError` without a reason or for an entry already withdrawn/disqualified.
+    """
+    reason = _check_reason(reason, _("Say why the entry is disqualified; its creator will see it."))
     move(entry, EntryState.DISQUALIFIED)
-    db.session.flush()
+    _record_change(entry, reason=reason, by_id=by.id, at=at or utcnow())
     progress_changed(entry.contest_id)
     return entry
+
+
+def _check_reason(reason: str | None, missing: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SubmissionError(missing)
+    if len(reason) > MAX_REASON_CHARS:
+        raise SubmissionError(_("The reason may have at most %(max)d characters.", max=MAX_REASON_CHARS))
+    return reason
+
+
+def _record_change(entry: Entry, *, reason: str, by_id: int, at: datetime) -> None:
+    entry.state_reason, entry.state_changed_by_id, entry.state_changed_at = reason, by_id, at
+    db.session.flush()

@@ -7,12 +7,13 @@ transaction ends without a commit (:mod:`contest.infra.after_commit`). The size 
 :mod:`contest.services.uploads.limits`.
 """
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 from contest.extensions import db
 from contest.infra.after_commit import on_commit, on_rollback
 from contest.infra.storage import FileTooLarge, StoredFile, get_storage, new_key
-from contest.models import Entry, EntryState, Video, VideoState
+from contest.models import Entry, EntryState, Video, VideoState, utcnow
 from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.judging import voiding
 from contest.services.media import duplicates
@@ -49,18 +50,19 @@ def video_keys(video: Video | None) -> list[str]:
     return [k for k in (video.original_key, video.poster_key, video.rendition_key, video.preview_key) if k]
 
 
-def require_can_upload(entry: Entry) -> None:
+def require_can_upload(entry: Entry, *, started_at: datetime | None = None) -> None:
     """The check of every upload path (form, tus creation and finish, S3 multipart start, parts and
-    completion). Raises :class:`~contest.services.submissions.window.WindowClosed` outside the submission
-    window, :class:`SubmissionError` for a withdrawn/disqualified entry, or
+    completion). Raises :class:`~contest.services.submissions.window.WindowClosed` outside the creator's
+    submission window (an upload begun at ``started_at`` before the deadline may finish within the grace),
+    :class:`SubmissionError` for a withdrawn/disqualified entry, or
     :class:`~contest.services.judging.voiding.VideoLocked` (status 403) when judges have reviewed the entry and
     no organizer allowed a new video."""
-    require_open(entry.contest)
+    require_open(entry.contest, creator_id=entry.creator_id, started_at=started_at)
     require_editable(entry)
     voiding.require_replaceable(entry)
 
 
-def attach_video(*, entry: Entry, stream, filename: str) -> Video:
+def attach_video(*, entry: Entry, stream, filename: str, started_at: datetime | None = None) -> Video:
     """Store the uploaded ``stream`` as the entry's new original and check it; returns the new pending Video.
 
     The stream is copied to storage (hashed, at most ``contest.max_file_bytes`` bytes), then checked and
@@ -69,33 +71,38 @@ def attach_video(*, entry: Entry, stream, filename: str) -> Video:
     Raises :class:`SubmissionError` (reasons from the media rules) outside the window, for a withdrawn or
     disqualified entry, a file over the limit, or a file that is not an acceptable video;
     :class:`~contest.services.uploads.space.NoSpace` (507) when the disk is full (nothing is kept).
+    ``started_at``: when the upload request began (default now), for the grace after the deadline.
     """
-    require_can_upload(entry)
+    started_at = started_at or utcnow()
+    require_can_upload(entry, started_at=started_at)
     key = new_key("originals")
     try:
         with refused_when_full():
             stored = get_storage().save(key, stream, max_bytes=entry.contest.max_file_bytes)
     except FileTooLarge as exc:
         raise UploadTooLarge.for_contest(entry.contest) from exc
-    return admit_original(entry=entry, key=key, stored=stored, filename=filename)
+    return admit_original(entry=entry, key=key, stored=stored, filename=filename, started_at=started_at)
 
 
-def attach_video_file(*, entry: Entry, path: Path, filename: str) -> Video:
+def attach_video_file(*, entry: Entry, path: Path, filename: str,
+                      started_at: datetime | None = None) -> Video:
     """Like :func:`attach_video` for a complete file on local disk (a finished resumable upload): stored with
     ``Storage.put_file`` (one read, hashed while copied; ``path`` itself is left for the caller to remove).
 
     Raises :class:`SubmissionError` and :class:`~contest.services.uploads.space.NoSpace` as
     :func:`attach_video` does.
     """
-    require_can_upload(entry)
+    started_at = started_at or utcnow()
+    require_can_upload(entry, started_at=started_at)
     check_size(entry.contest, path.stat().st_size)
     key = new_key("originals")
     with refused_when_full():
         stored = get_storage().put_file(key, path)
-    return admit_original(entry=entry, key=key, stored=stored, filename=filename)
+    return admit_original(entry=entry, key=key, stored=stored, filename=filename, started_at=started_at)
 
 
-def admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str) -> Video:
+def admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str,
+                   started_at: datetime | None = None) -> Video:
     """Probe the stored original ``key`` with :func:`contest.services.media.probe.inspect_upload` against the
     contest's rules and make it the entry's video (:func:`replace_video`, probed facts filled).
 
@@ -119,11 +126,11 @@ def admit_original(*, entry: Entry, key: str, stored: StoredFile, filename: str)
         storage.delete(key)
         raise
     return replace_video(entry=entry, key=key, size_bytes=stored.bytes, sha256=stored.sha256,
-                         filename=filename, info=info)
+                         filename=filename, info=info, started_at=started_at)
 
 
 def replace_video(*, entry: Entry, key: str, size_bytes: int, sha256: str | None, filename: str,
-                  info: media.MediaInfo | None = None) -> Video:
+                  info: media.MediaInfo | None = None, started_at: datetime | None = None) -> Video:
     """Make the stored original ``key`` (``size_bytes`` bytes) the entry's new video, state pending; the one
     path of every upload (form, tus, browser straight to S3) once its bytes are stored.
 
@@ -134,7 +141,8 @@ def replace_video(*, entry: Entry, key: str, size_bytes: int, sha256: str | None
     :class:`~contest.services.judging.voiding.VideoLocked` when reviews exist without one). ``info``: facts probed from the
     original, copied onto the row. ``sha256`` None marks an original not checked yet (it went straight from
     the browser to the bucket): :func:`contest.services.media.jobs.process_video` hashes it and checks it
-    against the contest's rules before anything else. Checks no other rule itself.
+    against the contest's rules before anything else. ``started_at``: when the upload began (recorded as
+    ``upload_started_at``; default now). Checks no other rule itself.
     """
     voiding.use_permit(entry=entry)
     _delete_after_commit(video_keys(entry.video), unless_committed=[key])
@@ -142,7 +150,7 @@ def replace_video(*, entry: Entry, key: str, size_bytes: int, sha256: str | None
         entry.video = None
         db.session.flush()
     video = Video(original_name=display_filename(filename), original_key=key, bytes=size_bytes,
-                  sha256=sha256, state=VideoState.PENDING)
+                  sha256=sha256, state=VideoState.PENDING, upload_started_at=started_at or utcnow())
     if info is not None:
         media.apply_facts(video, info)
     entry.video = video

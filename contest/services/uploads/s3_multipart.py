@@ -16,9 +16,11 @@ Uppy's AwsS3 plugin makes by default (``max(5 MiB, ceil(size / 10000))``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -60,6 +62,9 @@ class Ticket:
     upload_id: str
     size: int
     filename: str
+    #: When the token was issued, i.e. when the upload began (aware UTC; not part of the payload, it is the
+    #: token's signed timestamp). None for a ticket not read from a token.
+    issued_at: datetime | None = None
 
     @property
     def part_size(self) -> int:
@@ -119,7 +124,7 @@ def sign_part(*, user: User, token, part_number) -> str:
     if not _whole(part_number) or not 1 <= part_number <= part_count(ticket.size):
         raise DirectUploadError(400, _("The part number must be between 1 and %(max)d.",
                                        max=part_count(ticket.size)))
-    _require_can_upload(entry)
+    _require_can_upload(entry, started_at=ticket.issued_at)
     return _storage().presign_part(ticket.key, upload_id=ticket.upload_id, part_number=part_number)
 
 
@@ -152,7 +157,7 @@ def complete(*, user: User, token, parts) -> Video:
         return entry.video
     storage, chosen = _storage(), _parse_parts(parts)
     try:
-        admission.require_can_upload(entry)
+        admission.require_can_upload(entry, started_at=ticket.issued_at)
     except SubmissionError as exc:
         storage.abort_multipart_upload(ticket.key, upload_id=ticket.upload_id)
         raise DirectUploadError(422, exc.reasons) from None
@@ -168,7 +173,7 @@ def complete(*, user: User, token, parts) -> Video:
         raise DirectUploadError(422, _("The uploaded parts could not be joined into one file. Please upload "
                                        "the file again.")) from None
     return admission.replace_video(entry=entry, key=ticket.key, size_bytes=stored.bytes, sha256=None,
-                                     filename=ticket.filename)
+                                     filename=ticket.filename, started_at=ticket.issued_at)
 
 
 def abort(*, user: User, token) -> None:
@@ -199,7 +204,8 @@ def _open(user: User, token) -> tuple[Ticket, Entry]:
     try:
         if not isinstance(token, str):
             raise BadSignature("no token")
-        ticket = Ticket.from_payload(_serializer().loads(token, max_age=max_age))
+        payload, issued_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
+        ticket = dataclasses.replace(Ticket.from_payload(payload), issued_at=issued_at)
     except SignatureExpired:
         raise DirectUploadError(410, _("This upload has expired. Please start again.")) from None
     except (BadSignature, KeyError, TypeError):
@@ -220,9 +226,9 @@ def _own_entry(user: User, entry_id) -> Entry:
     return entry
 
 
-def _require_can_upload(entry: Entry) -> None:
+def _require_can_upload(entry: Entry, *, started_at: datetime | None = None) -> None:
     try:
-        admission.require_can_upload(entry)
+        admission.require_can_upload(entry, started_at=started_at)
     except SubmissionError as exc:
         raise DirectUploadError(422, exc.reasons) from None
 

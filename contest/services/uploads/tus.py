@@ -33,6 +33,7 @@ import secrets
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -195,7 +196,9 @@ def append_chunk(*, upload: Upload, offset: int, stream: BinaryIO, size: int | N
 def finish_upload(*, upload: Upload, user: User) -> Video:
     """Attach a complete upload to its entry as the new original (see
     :func:`contest.services.uploads.admission.attach_video_file`: stored, SHA-256 recorded, probed against the
-    contest's rules) and remove the partial files. The caller commits, then queues ``process_video``.
+    contest's rules) and remove the partial files. The caller commits, then queues ``process_video``. The
+    upload began when it was created (the sidecar's ``created_at``): begun before the deadline, it may finish
+    within the grace (:mod:`contest.services.submissions.window`).
 
     A rejected file leaves nothing behind: the partial files are removed and no row is written. Raises
     :class:`UploadError` 422 with the rule messages (or 404 when the entry is no longer the user's). Any
@@ -207,8 +210,10 @@ def finish_upload(*, upload: Upload, user: User) -> Video:
     try:
         entry = _own_entry(user, str(upload.entry_id))
         filename = upload.metadata.get("filename") or "video"
+        began = datetime.fromtimestamp(upload.created_at, timezone.utc)
         with refused_when_full(partial_kept=True):
-            video = admission.attach_video_file(entry=entry, path=upload.path, filename=filename)
+            video = admission.attach_video_file(entry=entry, path=upload.path, filename=filename,
+                                                started_at=began)
     except (SubmissionError, UploadError) as exc:
         remove_upload(upload=upload)
         if isinstance(exc, UploadError):

@@ -9,9 +9,11 @@ from flask_babel import force_locale
 
 from sqlalchemy import select
 
-from contest.models import Assignment, Entry, EntryState, Role
+from contest.models import Assignment, DeclarationKey, Entry, EntryState, Role
 from contest.services.results.exports import results_csv, results_xlsx
 from contest.services.judging.reviews import save_review
+from contest.services.results.exports import results_csv, results_xlsx
+from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
 
 UTC = timezone.utc
 HYPERLINK = '=HYPERLINK("http://evil.example","点我")'
@@ -25,15 +27,18 @@ HYPERLINK = '=HYPERLINK("http://evil.example","点我")'
 DONE, NOT_DONE = "Fully reviewed", "Not fully reviewed"
 EXPECTED_RESULTS = [
     # rank, category rank, number, title, category, creator, 主题契合, 创意, 制作水平, total, reviews, judges
-    # assigned, review status
-    (1, 1, "XH2026-0003", "-老街记忆", "微视频组", "+86 小张", "10.000", "7.000", "7.000", "82.000", 1, 1, DONE),
-    (2, 2, "XH2026-0001", "家乡的河", "微视频组", "王小明", "8.500", "7.500", "8.500", "82.000", 2, 2, DONE),
-    (3, 1, "XH2026-0002", HYPERLINK, "Vlog组", "李华", "8.500", "7.500", "7.750", "79.750", 2, 2, DONE),
-    (None, None, "XH2026-0004", "还没人评", "Vlog组", "王小明", None, None, None, None, 0, 1, NOT_DONE),
+    # assigned, review status, AIGC
+    (1, 1, "XH2026-0003", "-老街记忆", "微视频组", "+86 小张", "10.000", "7.000", "7.000", "82.000", 1, 1, DONE,
+     None),
+    (2, 2, "XH2026-0001", "家乡的河", "微视频组", "王小明", "8.500", "7.500", "8.500", "82.000", 2, 2, DONE,
+     "Partly made with generative AI: 即梦, 可灵"),
+    (3, 1, "XH2026-0002", HYPERLINK, "Vlog组", "李华", "8.500", "7.500", "7.750", "79.750", 2, 2, DONE,
+     "No generative AI used"),
+    (None, None, "XH2026-0004", "还没人评", "Vlog组", "王小明", None, None, None, None, 0, 1, NOT_DONE, None),
 ]
 EXPECTED_HEADER = ["Rank", "Category rank", "Entry number", "Title", "Category", "Creator",
                    "主题契合", "创意", "制作水平", "Total (out of 100)", "Reviews", "Judges assigned",
-                   "Review status"]
+                   "Review status", "AIGC"]
 FIRST_REVIEW_AT = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 2026-12-01 00:30 in Beijing
 OTHER_REVIEWS_AT = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # 2026-12-02 10:00 in Beijing
 EXPECTED_BY_JUDGE = [
@@ -81,6 +86,10 @@ def scored_contest(db, make_contest, make_user, make_entry):
     review(judge_b, unreviewed, (5,), "未完成", submit=False)
     review(judge_b, withdrawn, (9, 9, 9))
     withdrawn.state = EntryState.WITHDRAWN
+    every = frozenset(key.value for key in DeclarationKey)
+    accept_declarations(entry=river, answers=DeclarationAnswers(every, "partly", "即梦, 可灵"),
+                        at=OTHER_REVIEWS_AT)
+    accept_declarations(entry=link, answers=DeclarationAnswers(every, "none"), at=OTHER_REVIEWS_AT)
     db.session.commit()
     return contest
 

@@ -11,7 +11,7 @@ from contest.services.submissions import entries as submissions
 from contest.infra.storage import get_storage
 from contest.services.submissions.entries import SubmissionError, TRANSITIONS
 from contest.services.uploads import admission
-from tests.conftest import media, stored_keys
+from tests.conftest import ALL_DECLARED, media, stored_keys
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 
@@ -20,21 +20,9 @@ def video_rows(db) -> int:
     return db.session.scalar(select(func.count(Video.id)))
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    """Messages are asserted in English (the default UI language is Chinese)."""
-    with app.test_request_context(headers={"Cookie": "lang=en"}):
-        yield
-
-
 @pytest.fixture
 def contest(make_contest):
     return make_contest(code="XH2026", max_entries_per_creator=2)
-
-
-@pytest.fixture
-def creator(make_user):
-    return make_user(Role.CREATOR)
 
 
 def new_entry(contest, creator, title="我的家乡", **kwargs):
@@ -83,7 +71,7 @@ def test_limit_counts_entries_that_are_not_withdrawn(db, contest, creator):
         new_entry(contest, creator)
     assert error.value.reasons == ["You already have 2 entries in this contest; the limit is 2."]
     db.session.rollback()
-    submissions.withdraw_entry(entry=first)
+    submissions.withdraw_entry(entry=first, reason="换一部")
     assert new_entry(contest, creator).number == "XH2026-0003"
 
 
@@ -112,9 +100,10 @@ def test_window_is_closed_at_exactly_closes_at(db, contest, creator):
     entry = new_entry(contest, creator)
     ready_video(db, entry)
     with pytest.raises(SubmissionError, match="Submissions closed"):
-        submissions.submit_entry(entry=entry, at=contest.closes_at)
+        submissions.submit_entry(entry=entry, answers=ALL_DECLARED, at=contest.closes_at)
     just_before = contest.closes_at - timedelta(seconds=1)
-    assert submissions.submit_entry(entry=entry, at=just_before).state == EntryState.SUBMITTED
+    submitted = submissions.submit_entry(entry=entry, answers=ALL_DECLARED, at=just_before)
+    assert submitted.state == EntryState.SUBMITTED
 
 
 @pytest.mark.parametrize("title", ["", "   ", "长" * 201])
@@ -146,32 +135,32 @@ def test_transition_map_makes_withdrawn_and_disqualified_final():
 def test_submit_needs_a_ready_video(db, contest, creator):
     entry = new_entry(contest, creator)
     with pytest.raises(SubmissionError, match="Upload a video before submitting"):
-        submissions.submit_entry(entry=entry)
+        submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
     video = ready_video(db, entry)
     for state, message in [(VideoState.PENDING, "still being processed"),
                            (VideoState.PROCESSING, "still being processed"),
                            (VideoState.FAILED, "could not be processed")]:
         video.state = state
         with pytest.raises(SubmissionError, match=message):
-            submissions.submit_entry(entry=entry)
+            submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
     video.state = VideoState.READY
     at = utcnow()
-    submissions.submit_entry(entry=entry, at=at)
+    submissions.submit_entry(entry=entry, answers=ALL_DECLARED, at=at)
     assert entry.state == EntryState.SUBMITTED and entry.submitted_at == at
 
 
 def test_submitting_twice_is_refused(db, contest, creator):
     entry = new_entry(contest, creator)
     ready_video(db, entry)
-    submissions.submit_entry(entry=entry)
+    submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
     with pytest.raises(SubmissionError, match="already been submitted"):
-        submissions.submit_entry(entry=entry)
+        submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
 
 
 def test_submitted_entry_stays_submitted_when_edited(db, contest, creator):
     entry = new_entry(contest, creator)
     ready_video(db, entry)
-    submissions.submit_entry(entry=entry)
+    submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
     submissions.update_entry(entry=entry, title="新标题", description="新简介", category=contest.categories[1])
     assert (entry.title, entry.category, entry.state) == ("新标题", contest.categories[1], EntryState.SUBMITTED)
 
@@ -180,10 +169,10 @@ def test_submitted_entry_stays_submitted_when_edited(db, contest, creator):
 def test_withdrawn_entry_can_no_longer_change(db, contest, creator, action):
     entry = new_entry(contest, creator)
     ready_video(db, entry)
-    submissions.withdraw_entry(entry=entry)
+    submissions.withdraw_entry(entry=entry, reason="不参加了")
     calls = {
-        "submit": lambda: submissions.submit_entry(entry=entry),
-        "withdraw": lambda: submissions.withdraw_entry(entry=entry),
+        "submit": lambda: submissions.submit_entry(entry=entry, answers=ALL_DECLARED),
+        "withdraw": lambda: submissions.withdraw_entry(entry=entry, reason="不参加了"),
         "update": lambda: submissions.update_entry(entry=entry, title="x", description="",
                                                    category=entry.category),
         "upload": lambda: admission.attach_video(entry=entry, stream=io.BytesIO(b"x"), filename="a.mp4"),
@@ -197,7 +186,7 @@ def test_withdraw_after_closing_is_refused(db, make_contest, make_entry, creator
     closed = make_contest(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(days=1))
     entry = make_entry(contest=closed, creator=creator, state=EntryState.SUBMITTED)
     with pytest.raises(SubmissionError, match="Submissions closed"):
-        submissions.withdraw_entry(entry=entry)
+        submissions.withdraw_entry(entry=entry, reason="不参加了")
     assert entry.state == EntryState.SUBMITTED
 
 
@@ -205,10 +194,10 @@ def test_organizer_disqualifies_after_closing_but_not_a_withdrawn_entry(db, make
                                                                         creator):
     closed = make_contest(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(days=1))
     entry = make_entry(contest=closed, creator=creator, state=EntryState.SUBMITTED)
-    assert submissions.disqualify_entry(entry=entry).state == EntryState.DISQUALIFIED
+    assert submissions.disqualify_entry(entry=entry, reason="抄袭", by=creator).state == EntryState.DISQUALIFIED
     gone = make_entry(contest=closed, creator=creator, state=EntryState.WITHDRAWN)
     with pytest.raises(SubmissionError):
-        submissions.disqualify_entry(entry=gone)
+        submissions.disqualify_entry(entry=gone, reason="抄袭", by=creator)
 
 
 # --- file names --------------------------------------------------------------------------------------------
@@ -277,7 +266,7 @@ def test_new_video_replaces_the_old_one_and_its_files_after_commit(app, db, cont
     old.state = VideoState.READY
     old_keys = admission.video_keys(old)
     db.session.commit()
-    submissions.submit_entry(entry=entry)
+    submissions.submit_entry(entry=entry, answers=ALL_DECLARED)
     db.session.commit()
 
     new = attach(entry, media(PLAIN), filename="second.mp4")

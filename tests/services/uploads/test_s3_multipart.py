@@ -216,3 +216,14 @@ def test_cors_command_needs_the_s3_backend(tmp_path):
     result = app.test_cli_runner().invoke(args=["storage", "cors", "--origin", SITE])
 
     assert result.exit_code == 1 and 'STORAGE_BACKEND = "s3"' in result.output
+
+
+def test_an_upload_begun_before_the_deadline_may_complete_in_the_grace(app, creator, entry):
+    token, parts = send_parts(creator, entry, b"x" * 100)
+    entry.contest.closes_at = utcnow()  # the deadline passes while the parts arrive
+    db.session.commit()
+    video = direct_uploads.complete(user=creator, token=token, parts=parts)  # began when the token was issued
+    assert video.upload_started_at < entry.contest.closes_at
+    with pytest.raises(DirectUploadError) as error:  # a new upload cannot begin any more
+        send_parts(creator, entry, b"y" * 100)
+    assert error.value.status == 422

@@ -65,6 +65,8 @@ ORGANIZER_URLS = [
     ("POST", "/organizer/contests/{c}/edit"), ("GET", "/organizer/contests/{c}/assignments"),
     ("POST", "/organizer/contests/{c}/assignments"), ("POST", "/organizer/assignments/{a}/remove"),
     ("GET", "/organizer/entries/{e}"), ("POST", "/organizer/entries/{e}/disqualify"),
+    ("GET", "/organizer/entries/{e}/disqualify"), ("POST", "/organizer/entries/{e}/extension"),
+    ("GET", "/organizer/contests/{c}/declarations"), ("POST", "/organizer/contests/{c}/declarations"),
 ]
 
 
@@ -264,7 +266,7 @@ def test_progress_numbers_are_kept_briefly_and_dropped_by_writes_here(client, db
     # writes through this process drop them at once
     app.config["PROGRESS_CACHE_S"] = 3600
     assert "1 of 2 reviews submitted" in page(client.get(url))
-    client.post(f"/organizer/entries/{entries[1].id}/disqualify")
+    client.post(f"/organizer/entries/{entries[1].id}/disqualify", data={"reason": "抄袭"})
     assert "1 of 1 reviews submitted" in page(client.get(url))
 
 
@@ -329,11 +331,30 @@ def test_entry_page_shows_scores_per_judge_and_removes_assignments(client, db, o
 def test_disqualify_button_disqualifies_the_entry(client, db, organizer, make_contest, make_user, make_entry):
     contest = make_contest()
     entry = make_entry(contest=contest, creator=make_user(), state=EntryState.SUBMITTED)
-    response = client.post(f"/organizer/entries/{entry.id}/disqualify")
+    form = page(client.get(f"/organizer/contests/{contest.id}"))
+    assert f'href="/organizer/entries/{entry.id}/disqualify"' in form
+    response = client.post(f"/organizer/entries/{entry.id}/disqualify", data={"reason": "  与他人作品雷同  "})
     assert response.status_code == 302 and response.location == f"/organizer/contests/{contest.id}"
     db.session.expire_all()
-    assert entry.state == EntryState.DISQUALIFIED
+    assert (entry.state, entry.state_reason, entry.state_changed_by_id) == (
+        EntryState.DISQUALIFIED, "与他人作品雷同", organizer.id)
+    assert entry.state_changed_at is not None
     assert f"Entry {entry.number} disqualified." in page(client.get(response.location))
+    assert "与他人作品雷同" in page(client.get(f"/organizer/entries/{entry.id}"))
+
+
+def test_disqualifying_without_a_reason_is_refused_in_chinese(client, db, organizer, make_contest, make_user,
+                                                              make_entry):
+    entry = make_entry(contest=make_contest(), creator=make_user(), state=EntryState.SUBMITTED)
+    client.set_cookie("lang", "zh")
+    response = client.post(f"/organizer/entries/{entry.id}/disqualify", data={"reason": "   "})
+    assert response.status_code == 200
+    assert "请填写取消资格的原因，创作者会看到它。" in page(response)
+    long = "违" * 1001
+    response = client.post(f"/organizer/entries/{entry.id}/disqualify", data={"reason": long})
+    assert "原因最多 1000 个字符。" in page(response) and long in page(response)  # the input is kept
+    db.session.expire_all()
+    assert (entry.state, entry.state_reason) == (EntryState.SUBMITTED, None)
 
 
 def test_contest_list_counts_entries_by_state(client, organizer, make_contest, make_user, make_entry):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from contest.models import Entry, EntryState, Role, Video, VideoState, utcnow
 from contest.infra.storage import get_storage
-from tests.conftest import fetch_media, media, stored_keys
+from tests.conftest import SUBMIT_FORM, fetch_media, media, stored_keys
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 JSON = {"Accept": "application/json"}
@@ -112,7 +112,7 @@ def test_new_entry_after_closing_says_when_it_closed(client, db, make_contest, c
                            data={"category": closed.categories[0].id, "title": "迟到的作品"})
     assert response.status_code == 200
     assert re.search(r"Submissions closed at \d{4}-\d\d-\d\d \d\d:\d\d \(Beijing time\)\.", text(response))
-    assert "迟到的作品" in text(response) and count(db, Entry) == 0
+    assert 'name="title"' not in text(response) and count(db, Entry) == 0  # the form is no longer offered
 
 
 def test_one_entry_too_many_is_refused_with_the_limit(client, db, make_contest, creator):
@@ -170,12 +170,12 @@ def test_uploaded_video_is_processed_served_and_submitted(app, client, db, entry
     poster = fetch_media(client, f"/watch/{entry.id}/poster")
     assert (poster.status, poster.mimetype, poster.data[:2]) == (200, "image/jpeg", b"\xff\xd8")
 
-    response = client.post(f"/my/entries/{entry.id}/submit", follow_redirects=True)
+    response = client.post(f"/my/entries/{entry.id}/submit", data=SUBMIT_FORM, follow_redirects=True)
     assert f"Entry {entry.number} has been submitted." in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.SUBMITTED and entry.submitted_at is not None
 
-    response = client.post(f"/my/entries/{entry.id}/withdraw", follow_redirects=True)
+    response = client.post(f"/my/entries/{entry.id}/withdraw", data={"reason": "换一部"}, follow_redirects=True)
     assert f"Entry {entry.number} has been withdrawn." in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.WITHDRAWN
@@ -280,7 +280,7 @@ def test_upload_checks_csrf_after_setting_the_size_limit(app, client, db, make_c
 
 
 def test_submit_without_a_ready_video_explains_why(client, db, entry):
-    response = client.post(f"/my/entries/{entry.id}/submit", follow_redirects=True)
+    response = client.post(f"/my/entries/{entry.id}/submit", data=SUBMIT_FORM, follow_redirects=True)
     assert "Upload a video before submitting." in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.DRAFT
@@ -291,7 +291,8 @@ def test_submit_and_withdraw_after_closing_are_refused(client, db, make_contest,
     entry = make_entry(contest=closed, creator=creator)
     give_ready_video(db, entry)
     for action in ("submit", "withdraw"):
-        response = client.post(f"/my/entries/{entry.id}/{action}", follow_redirects=True)
+        response = client.post(f"/my/entries/{entry.id}/{action}", data={"reason": "不参加了", **SUBMIT_FORM},
+                               follow_redirects=True)
         assert "Submissions closed at" in text(response)
     db.session.refresh(entry)
     assert entry.state == EntryState.DRAFT
@@ -300,7 +301,7 @@ def test_submit_and_withdraw_after_closing_are_refused(client, db, make_contest,
 def test_entry_page_offers_submit_for_a_ready_draft(client, db, entry):
     give_ready_video(db, entry)
     page = text(client.get(f"/my/entries/{entry.id}"))
-    assert f'action="/my/entries/{entry.id}/submit"' in page and "data-confirm=" in page
+    assert f'href="/my/entries/{entry.id}/submit"' in page
 
 
 # --- access ------------------------------------------------------------------------------------------------
@@ -309,6 +310,8 @@ ENTRY_URLS = [
     ("GET", "/my/entries/{entry}"), ("GET", "/my/entries/{entry}/edit"), ("POST", "/my/entries/{entry}/edit"),
     ("GET", "/my/entries/{entry}/status"), ("POST", "/my/entries/{entry}/video"),
     ("POST", "/my/entries/{entry}/submit"), ("POST", "/my/entries/{entry}/withdraw"),
+    ("GET", "/my/entries/{entry}/submit"), ("GET", "/my/entries/{entry}/withdraw"),
+    ("POST", "/my/entries/{entry}/delete"),
 ]
 MY_URLS = [("GET", "/my/"), ("GET", "/my/contests/{contest}/entries/new"),
            ("POST", "/my/contests/{contest}/entries/new")] + ENTRY_URLS
