@@ -1,15 +1,18 @@
 """Shared fixtures: ``app``, ``client``, ``runner``, ``login`` and small builders (``make_user`` …).
 
-Each test gets its own SQLite file and upload root under ``tmp_path``; tasks run eagerly unless a test asks
-for the thread runner.
+Each test gets its own SQLite file (a copy of an empty schema built once per session) and upload root under
+``tmp_path``; tasks run eagerly unless a test asks for the thread runner. View tests get a fake media job
+(:mod:`tests.fast_media`) unless marked ``real_media``.
 
 With ``CONTEST_TEST_DATABASE_URL`` set (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/contest_test``)
 the tests run on that database instead: it is created when missing and its schema rebuilt once per session,
-and every table is emptied (sequences restarted) before each test. With ``CONTEST_TEST_STORAGE=s3`` every
+and every table is emptied (sequences restarted) before each test; under pytest-xdist each worker uses a
+database of its own (``contest_test_gw0`` …). With ``CONTEST_TEST_STORAGE=s3`` every
 test's app stores its files in a fresh bucket of moto's standalone S3 server on 127.0.0.1 instead of under
 ``tmp_path``. ``scripts/test-production.sh`` sets both (the production-stack pass of ``.ci/run``).
 """
 import os
+import shutil
 import urllib.error
 import urllib.request
 import uuid
@@ -30,7 +33,8 @@ from contest.extensions import db as _db
 from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
 from contest.services.accounts.users import create_user
 
-pytest_plugins = ["tests.celery_workers"]  # broker, start_worker … for any test module
+#: broker, start_worker … and fast_media_job for any test module
+pytest_plugins = ["tests.celery_workers", "tests.fast_media"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = REPO_ROOT.parent / "shared" / "media"
@@ -105,23 +109,48 @@ def ensure_database(url: str) -> None:
         engine.dispose()
 
 
+def worker_database_url(url: str) -> str:
+    """``url`` for this test process: under pytest-xdist each worker (``gw0``, ``gw1`` …) empties its tables
+    before every test, so each gets a database of its own, named after the worker (``contest_test_gw0`` …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    url = make_url(url)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def server_database():
-    """``CONTEST_TEST_DATABASE_URL`` with a fresh schema (built once per session), or None when unset."""
+    """``CONTEST_TEST_DATABASE_URL`` (one per xdist worker, :func:`worker_database_url`) with a fresh schema
+    (built once per session), or None when unset."""
     if not TEST_DATABASE_URL:
         yield None
         return
+    url = worker_database_url(TEST_DATABASE_URL)
     try:
-        ensure_database(TEST_DATABASE_URL)
+        ensure_database(url)
     except OperationalError as exc:
         unreachable_service(f"CONTEST_TEST_DATABASE_URL is unreachable: {exc.orig}")
-    engine = create_engine(TEST_DATABASE_URL)
+    engine = create_engine(url)
     try:
         _db.metadata.drop_all(engine)
         _db.metadata.create_all(engine)
     finally:
         engine.dispose()
-    yield TEST_DATABASE_URL
+    yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file with the empty schema, built once per session: each test's database is a copy of it
+    (creating the ~20 tables and their indexes costs more than most tests)."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        _db.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return path
 
 
 def empty_all_tables(engine) -> None:
@@ -230,7 +259,11 @@ def fetch_media(client, url: str, **headers) -> Fetched:
 
 
 @pytest.fixture
-def app(tmp_path, app_overrides, storage_overrides, server_database):
+def app(tmp_path, app_overrides, storage_overrides, server_database, sqlite_template):
+    """The app of one test: on SQLite a fresh database file (a copy of ``sqlite_template``) under
+    ``tmp_path``, on a server database every table emptied; files under ``tmp_path / "uploads"``."""
+    if not server_database:
+        shutil.copyfile(sqlite_template, tmp_path / "test.db")
     app = create_app(
         "testing",
         DATABASE_URL=server_database or f"sqlite:///{tmp_path / 'test.db'}",
@@ -243,12 +276,8 @@ def app(tmp_path, app_overrides, storage_overrides, server_database):
     with app.app_context():
         if server_database:
             empty_all_tables(_db.engine)
-        else:
-            _db.create_all()
         yield app
         _db.session.remove()
-        if not server_database:
-            _db.drop_all()
         _db.engine.dispose()
 
 
