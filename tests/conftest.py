@@ -69,7 +69,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations():
-    """Compile translations/*.po to .mo when stale, so that a bare ``pytest`` sees the Chinese UI too."""
+    """Compile translations/*.po to .mo when stale, so that a bare ``pytest`` sees the Chinese UI too. Each
+    catalog is written beside its place and renamed over it, so that a parallel worker never reads half of it."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -78,8 +79,10 @@ def compiled_translations():
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as src:
                 catalog = read_po(src)
-            with mo.open("wb") as out:
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as out:
                 write_mo(out, catalog)
+            os.replace(partial, mo)
 
 
 @pytest.fixture
