@@ -23,6 +23,7 @@ from pathlib import Path
 import boto3
 import flask_babel
 import pytest
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -235,6 +236,26 @@ def stored_copy(app, key: str) -> Path:
     return copy
 
 
+class SharedTemplateCache(BytecodeCache):
+    """Jinja's compiled templates kept in memory for the whole session and shared by every test's app: each
+    test builds a new app, whose Jinja environment would otherwise lex, parse and compile every template it
+    renders again. Jinja checks each entry against its template's source, so an edited template is
+    compiled anew."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
+
+
 @dataclass
 class Fetched:
     """A media response as the browser ends up with it."""
@@ -273,6 +294,7 @@ def app(tmp_path, app_overrides, storage_overrides, server_database, sqlite_temp
         UPLOAD_ROOT=str(tmp_path / "uploads"),
         **(storage_overrides | app_overrides),
     )
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     # Tests keep one app context open, which requests then share (and so share ``g``): forget the locale
     # Flask-Babel cached in ``g`` so that each request picks its language as it would in production.
     app.before_request(flask_babel.refresh)
