@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI.
 #   ./manage.sh start   set up, migrate, fill the demo contest (first time), serve on http://127.0.0.1:5000
-#   ./manage.sh test    set up (plus test tools and chromium), run the whole test suite
+#   ./manage.sh test    set up (plus test tools and chromium), run the whole test suite in parallel (pytest-xdist,
+#                       one process per CPU; CONTEST_TEST_WORKERS=N to choose, 0 for a single process)
 #   ./manage.sh setup   set up only
 #   ./manage.sh translations   re-extract messages into translations/ (then translate the empty msgstr)
 # Set-up is idempotent: a virtualenv in .venv, Debian's ffmpeg (and chromium for tests) installed with apt-get
@@ -113,7 +114,9 @@ cmd_test() {
   setup "postgres,celery,production,test"
   ensure_chromium
   say "Running the tests"
-  exec "$VENV/bin/python" -m pytest "$@"
+  # pytest-xdist: one test process per CPU (CONTEST_TEST_WORKERS=N to choose, 0 for one process); worksteal keeps
+  # every process busy to the end when a few tests (browser, media) take much longer than the rest.
+  exec "$VENV/bin/python" -m pytest -n "${CONTEST_TEST_WORKERS:-auto}" --dist worksteal "$@"
 }
 
 cmd_translations() {

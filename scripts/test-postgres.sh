@@ -29,4 +29,6 @@ except OperationalError as exc:
     sys.exit(f"PostgreSQL is unreachable ({url}): {exc.orig}")
 PY
 
-exec "$PYTHON" -m pytest -p no:cacheprovider "$@"
+# In parallel like ./manage.sh test: one process per CPU (CONTEST_TEST_WORKERS=N, 0 for one), each on a
+# database of its own (contest_test_gw0 …, created by tests/conftest.py).
+exec "$PYTHON" -m pytest -p no:cacheprovider -n "${CONTEST_TEST_WORKERS:-auto}" --dist worksteal "$@"

@@ -1,15 +1,18 @@
 """Shared fixtures: ``app``, ``client``, ``runner``, ``login`` and small builders (``make_user`` …).
 
-Each test gets its own SQLite file and upload root under ``tmp_path``; tasks run eagerly unless a test asks
-for the thread runner.
+Each test gets its own SQLite file (a copy of an empty schema built once per session) and upload root under
+``tmp_path``; tasks run eagerly unless a test asks for the thread runner. View tests get a fake media job
+(:mod:`tests.fast_media`) unless marked ``real_media``.
 
 With ``CONTEST_TEST_DATABASE_URL`` set (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/contest_test``)
 the tests run on that database instead: it is created when missing and its schema rebuilt once per session,
-and every table is emptied (sequences restarted) before each test. With ``CONTEST_TEST_STORAGE=s3`` every
+and every table is emptied (sequences restarted) before each test; under pytest-xdist each worker uses a
+database of its own (``contest_test_gw0`` …). With ``CONTEST_TEST_STORAGE=s3`` every
 test's app stores its files in a fresh bucket of moto's standalone S3 server on 127.0.0.1 instead of under
 ``tmp_path``. ``scripts/test-production.sh`` sets both (the production-stack pass of ``.ci/run``).
 """
 import os
+import shutil
 import urllib.error
 import urllib.request
 import uuid
@@ -21,6 +24,7 @@ import boto3
 import flask
 import flask_babel
 import pytest
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -32,7 +36,8 @@ from contest.models import Category, Contest, Criterion, Entry, EntryState, Orie
 from contest.services.accounts.users import create_user
 from contest.services.submissions.declarations import DeclarationAnswers
 
-pytest_plugins = ["tests.celery_workers"]  # broker, start_worker … for any test module
+#: broker, start_worker … and fast_media_job for any test module
+pytest_plugins = ["tests.celery_workers", "tests.fast_media"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = REPO_ROOT.parent / "shared" / "media"
@@ -70,7 +75,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def compiled_translations():
-    """Compile translations/*.po to .mo when stale, so that a bare ``pytest`` sees the Chinese UI too."""
+    """Compile translations/*.po to .mo when stale, so that a bare ``pytest`` sees the Chinese UI too. Each
+    catalog is written beside its place and renamed over it, so that a parallel worker never reads half of it."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -79,8 +85,36 @@ def compiled_translations():
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as src:
                 catalog = read_po(src)
-            with mo.open("wb") as out:
+            partial = mo.with_suffix(f".mo.{os.getpid()}")
+            with partial.open("wb") as out:
                 write_mo(out, catalog)
+            os.replace(partial, mo)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_url_builders():
+    """Every test builds a new app, and werkzeug compiles two URL-builder functions (Python source → AST →
+    bytecode) for each of its ~100 routes: a fifth of a simple view test's time. The builders depend only
+    on the rule, its defaults and ``append_unknown``, and take the rule as an argument, so they are compiled
+    once per session and shared. (``Rule._compile_builder`` is werkzeug's internal; should it go, this does
+    nothing and the tests only run slower.)"""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        yield
+        return
+    builders = {}
+
+    def shared(rule, append_unknown=True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", shared)
+        yield
 
 
 @pytest.fixture
@@ -110,23 +144,48 @@ def ensure_database(url: str) -> None:
         engine.dispose()
 
 
+def worker_database_url(url: str) -> str:
+    """``url`` for this test process: under pytest-xdist each worker (``gw0``, ``gw1`` …) empties its tables
+    before every test, so each gets a database of its own, named after the worker (``contest_test_gw0`` …)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    url = make_url(url)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def server_database():
-    """``CONTEST_TEST_DATABASE_URL`` with a fresh schema (built once per session), or None when unset."""
+    """``CONTEST_TEST_DATABASE_URL`` (one per xdist worker, :func:`worker_database_url`) with a fresh schema
+    (built once per session), or None when unset."""
     if not TEST_DATABASE_URL:
         yield None
         return
+    url = worker_database_url(TEST_DATABASE_URL)
     try:
-        ensure_database(TEST_DATABASE_URL)
+        ensure_database(url)
     except OperationalError as exc:
         unreachable_service(f"CONTEST_TEST_DATABASE_URL is unreachable: {exc.orig}")
-    engine = create_engine(TEST_DATABASE_URL)
+    engine = create_engine(url)
     try:
         _db.metadata.drop_all(engine)
         _db.metadata.create_all(engine)
     finally:
         engine.dispose()
-    yield TEST_DATABASE_URL
+    yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file with the empty schema, built once per session: each test's database is a copy of it
+    (creating the ~20 tables and their indexes costs more than most tests)."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        _db.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return path
 
 
 def empty_all_tables(engine) -> None:
@@ -208,6 +267,26 @@ def stored_copy(app, key: str) -> Path:
     return copy
 
 
+class SharedTemplateCache(BytecodeCache):
+    """Jinja's compiled templates kept in memory for the whole session and shared by every test's app: each
+    test builds a new app, whose Jinja environment would otherwise lex, parse and compile every template it
+    renders again. Jinja checks each entry against its template's source, so an edited template is
+    compiled anew."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
+
+
 @dataclass
 class Fetched:
     """A media response as the browser ends up with it."""
@@ -240,13 +319,18 @@ def forget_request_globals() -> None:
 
 
 @pytest.fixture
-def app(tmp_path, app_overrides, storage_overrides, server_database):
+def app(tmp_path, app_overrides, storage_overrides, server_database, sqlite_template):
+    """The app of one test: on SQLite a fresh database file (a copy of ``sqlite_template``) under
+    ``tmp_path``, on a server database every table emptied; files under ``tmp_path / "uploads"``."""
+    if not server_database:
+        shutil.copyfile(sqlite_template, tmp_path / "test.db")
     app = create_app(
         "testing",
         DATABASE_URL=server_database or f"sqlite:///{tmp_path / 'test.db'}",
         UPLOAD_ROOT=str(tmp_path / "uploads"),
         **(storage_overrides | app_overrides),
     )
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     # Tests keep one app context open, which requests then share (and so share ``g``): each request starts
     # with an empty ``g``, as in production — the user Flask-Login cached there (a replayed cookie must be
     # loaded again), a failed attempt the rate limits count, the locale Flask-Babel cached.
@@ -254,12 +338,8 @@ def app(tmp_path, app_overrides, storage_overrides, server_database):
     with app.app_context():
         if server_database:
             empty_all_tables(_db.engine)
-        else:
-            _db.create_all()
         yield app
         _db.session.remove()
-        if not server_database:
-            _db.drop_all()
         _db.engine.dispose()
 
 

@@ -39,8 +39,9 @@ def live_server(app):
         runner.wait_idle(timeout=60)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser():
+    """One chromium for the session (per xdist worker); each test gets fresh contexts (``page``)."""
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.fail("chromium is not installed (./manage.sh test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright

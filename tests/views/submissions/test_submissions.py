@@ -155,7 +155,6 @@ def test_status_endpoint_reports_states_and_the_panel(client, db, entry):
 
 # --- upload, submit, withdraw ------------------------------------------------------------------------------
 
-@pytest.mark.slow
 def test_uploaded_video_is_processed_served_and_submitted(app, client, db, entry):
     response = upload(client, entry, media(PLAIN), filename="我的家乡 终版.mp4")
     assert response.status_code == 302 and response.location == f"/my/entries/{entry.id}"
@@ -181,7 +180,6 @@ def test_uploaded_video_is_processed_served_and_submitted(app, client, db, entry
     assert entry.state == EntryState.WITHDRAWN
 
 
-@pytest.mark.slow
 def test_upload_script_gets_json_and_a_replaced_video_loses_its_files(app, client, db, entry):
     first = upload(client, entry, media(PLAIN), headers=JSON)
     assert first.status_code == 200 and first.get_json() == {"redirect": f"/my/entries/{entry.id}"}

@@ -190,7 +190,6 @@ def test_similar_entry_is_flagged_in_the_list_and_linked_both_ways(client, db, l
 
 # --- the same file at upload -------------------------------------------------------------------------------
 
-@pytest.mark.slow
 def test_uploading_a_file_already_entered_is_refused_in_the_visitors_language(client, db, login, people,
                                                                               entry, make_entry):
     login(people["creator"])
