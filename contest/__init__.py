@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from config import BASE_DIR, CONFIGS
@@ -25,6 +26,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     load_config(app, config_name or os.environ.get("CONTEST_CONFIG", "development"), overrides)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
@@ -79,6 +81,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
+    login_manager.localize_callback = str  # the flashed text, in the language of the request
     login_manager.login_message_category = "warning"
     storage.init_app(app)
     tasks.init_app(app)
@@ -92,6 +96,13 @@ def register_extensions(app: Flask) -> None:
         from flask_babel import get_locale
 
         return {"current_user": current_user, "current_locale": str(get_locale())}
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response; small bodies except on upload routes (contest/security.py)."""
+    from contest import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

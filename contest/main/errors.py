@@ -1,10 +1,11 @@
 """Friendly error pages (HTML) for the common HTTP errors."""
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from contest.extensions import db
+from contest.security import takes_large_body, too_large_message
 
 
 def register(app: Flask) -> None:
@@ -15,9 +16,16 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = getattr(error, "description", None)
-        message = _("The file is larger than this contest allows. Please upload a smaller file.")
-        return render_template("errors/error.html", code=413, message=message, detail=limit), 413
+        """An upload over the contest's limit (the description names it), or any other body over
+        ``MAX_FORM_BYTES`` (contest/security.py); as JSON ``{"errors": [...]}`` to scripts asking for JSON."""
+        if takes_large_body():
+            message = _("The file is larger than this contest allows. Please upload a smaller file.")
+            detail = getattr(error, "description", None)
+        else:
+            message, detail = too_large_message(), None
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(errors=[message, detail] if detail else [message]), 413
+        return render_template("errors/error.html", code=413, message=message, detail=detail), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from contest.auth.access import require_role
 from contest.extensions import csrf, db
 from contest.models import Contest, Entry, Role
+from contest.security import large_body
 from contest.services import submissions, tasks, video_actions
 from contest.services.contests import open_contests
 from contest.services.permissions import load_viewable_entry
@@ -86,6 +87,7 @@ def edit(entry_id: int):
 
 
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
+@large_body
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
 def upload(entry_id: int):
     entry = _my_entry(entry_id)

@@ -20,9 +20,11 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from contest.extensions import db
 from contest.models import Role
+from contest.security import large_body, too_large_message
 from contest.services import resumable, tasks
 from contest.services.resumable import TUS_EXTENSIONS, TUS_VERSION, UploadError
 
@@ -64,6 +66,11 @@ def _csrf_error(error: CSRFError):
                          "again."))
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    return _plain(413, too_large_message())
+
+
 @bp.route("/", methods=["OPTIONS"])
 def discover():
     return "", 204, {"Tus-Version": TUS_VERSION, "Tus-Extension": TUS_EXTENSIONS,
@@ -86,6 +93,7 @@ def upload(upload_id: str):
 
 
 @bp.route("/<upload_id>", methods=["PATCH"])
+@large_body
 def append(upload_id: str):
     if request.mimetype != OFFSET_CONTENT_TYPE:
         return _plain(415, _("Send the bytes as %(type)s.", type=OFFSET_CONTENT_TYPE))

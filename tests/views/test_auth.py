@@ -63,3 +63,18 @@ def test_register_refuses_a_malformed_email_in_chinese(client, db):
     assert response.status_code == 200
     assert "不是有效的电子邮件地址".encode() in response.data
     assert db.session.scalar(select(User).where(User.username == "xiaohong")) is None
+
+
+def test_a_private_page_sends_to_the_login_page_with_a_chinese_prompt(client):
+    response = client.get("/my/", follow_redirects=True)
+
+    assert response.request.path == "/auth/login"
+    page = response.get_data(as_text=True)
+    assert "请先登录，再访问此页面。" in page
+    assert "Please log in to access this page." not in page
+
+
+def test_the_login_prompt_follows_the_chosen_language(client):
+    client.set_cookie("lang", "en")
+    page = client.get("/judge/", follow_redirects=True).get_data(as_text=True)
+    assert "Please log in to access this page." in page
