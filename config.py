@@ -23,7 +23,8 @@ class Config:
     # --- media ----------------------------------------------------------------------------------------
     STORAGE_BACKEND = "local"  # "local" (files under UPLOAD_ROOT)
     UPLOAD_ROOT = str(BASE_DIR / "uploads")
-    #: Hard cap for any request body in bytes (per-contest limits are usually lower).
+    #: Hard cap on the body of an upload route in bytes (per-contest limits are usually lower); every other
+    #: route accepts at most MAX_FORM_BYTES (see contest/security.py).
     MAX_CONTENT_LENGTH = 4 * 1024**3
     FFMPEG_BINARY = "ffmpeg"
     FFPROBE_BINARY = "ffprobe"
@@ -133,6 +134,20 @@ class Config:
     #: limits, the log of failed log-ins) are read from that header only when this is above 0; with 0 behind a
     #: proxy every client would share the proxy's address.
     PROXY_COUNT = 0
+    #: Largest request body of any route that is not an upload, bytes: refused with 413 before it is read
+    #: (the contest form with long rules and a rubric form with a long comment stay far below).
+    MAX_FORM_BYTES = 1024**2
+    #: Sources added to the Content-Security-Policy of contest/security.py, per directive, e.g.
+    #: {"img-src": ["https://cdn.example.com"], "media-src": ["https://cdn.example.com"]}. The bucket's
+    #: origin is added by itself with S3 storage.
+    CSP_EXTRA_SOURCES = {}
+    #: Referrer-Policy: other sites see our origin only, never a page's path (keeps a bucket's referer
+    #: whitelist, 防盗链, working).
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    #: Permissions-Policy: browser features no page of the site uses.
+    PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+    #: Strict-Transport-Security max-age in seconds; 0 sends no header (the production config sets a year).
+    HSTS_MAX_AGE = 0
 
     # --- S3 storage (STORAGE_BACKEND = "s3"; see contest/services/storage_s3.py) ------------------------
     #: S3-compatible endpoint, e.g. "http://127.0.0.1:9000" (MinIO), "https://oss-cn-hangzhou.aliyuncs.com"
@@ -203,6 +218,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    HSTS_MAX_AGE = 365 * 24 * 3600
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from config import BASE_DIR, CONFIGS
@@ -26,6 +27,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     load_config(app, config_name or os.environ.get("CONTEST_CONFIG", "development"), overrides)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
@@ -84,6 +86,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
+    login_manager.localize_callback = str  # the flashed text, in the language of the request
     login_manager.login_message_category = "warning"
     rate_limits.init_app(app)
     storage.init_app(app)
@@ -104,6 +108,13 @@ def register_tasks() -> None:
     """Import the modules whose functions are tasks (``@task``), so that every runner knows them."""
     import contest.services.media.actions  # noqa: F401
     import contest.services.media.jobs  # noqa: F401
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response; small bodies except on upload routes (contest/security.py)."""
+    from contest import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

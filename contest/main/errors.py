@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from contest.errors import DomainError
 from contest.extensions import db
+from contest.security import takes_large_body, too_large_message
 from contest.infra.rate_limits import retry_after_seconds
 
 
@@ -41,9 +42,16 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit = getattr(error, "description", None)
-        message = _("The file is larger than this contest allows. Please upload a smaller file.")
-        return render_template("errors/error.html", code=413, message=message, detail=limit), 413
+        """An upload over the contest's limit (the description names it), or any other body over
+        ``MAX_FORM_BYTES`` (contest/security.py); as JSON ``{"errors": [...]}`` to scripts asking for JSON."""
+        if takes_large_body():
+            message = _("The file is larger than this contest allows. Please upload a smaller file.")
+            detail = getattr(error, "description", None)
+        else:
+            message, detail = too_large_message(), None
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            return jsonify(errors=[message, detail] if detail else [message]), 413
+        return render_template("errors/error.html", code=413, message=message, detail=detail), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -35,6 +35,7 @@ from contest.services.uploads import admission
 from contest.services.uploads.limits import size_limit_message
 from contest.services.uploads.space import refused_when_full
 from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, SubmitForm, UploadForm
+from contest.security import large_body
 
 bp = Blueprint("submissions", __name__)
 require_role(bp, Role.CREATOR)
@@ -110,6 +111,7 @@ def edit(entry_id: int):
 
 
 @bp.route("/entries/<int:entry_id>/video", methods=["POST"])
+@large_body
 @csrf.exempt  # checked in _read_upload_body, once the per-contest size limit is in place
 @rate_limits.uploads
 def upload(entry_id: int):

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from contest.auth import rate_limits
 from contest.errors import DomainError
@@ -31,6 +32,7 @@ from contest.infra.rate_limits import retry_after_seconds
 from contest.models import Role
 from contest.services.uploads import tus as resumable
 from contest.services.uploads.tus import TUS_EXTENSIONS, TUS_VERSION, UploadError
+from contest.security import large_body, too_large_message
 
 bp = Blueprint("uploads", __name__)
 
@@ -77,6 +79,11 @@ def _csrf_error(error: CSRFError):
                          "again."))
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    return _plain(413, too_large_message())
+
+
 @bp.route("/", methods=["OPTIONS"])
 def discover():
     return "", 204, {"Tus-Version": TUS_VERSION, "Tus-Extension": TUS_EXTENSIONS,
@@ -100,6 +107,7 @@ def upload(upload_id: str):
 
 
 @bp.route("/<upload_id>", methods=["PATCH"])
+@large_body
 def append(upload_id: str):
     if request.mimetype != OFFSET_CONTENT_TYPE:
         return _plain(415, _("Send the bytes as %(type)s.", type=OFFSET_CONTENT_TYPE))

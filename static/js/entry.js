@@ -1,15 +1,11 @@
-/* Entry page: confirm before submit / withdraw; refresh the status panel every 2 s while the video is waiting
-   or processing, so that its progress, state, poster and player appear without reloading the page; and keep
-   the poster form's slider and seconds field together, the slider showing that frame in the player. */
+/* Entry page: refresh the status panel every 2 s while the video is waiting or processing, so that its
+   progress, state, poster and player appear without reloading the page; and keep the poster form's slider
+   and seconds field together, the slider showing that frame in the player. (The confirmations before submit
+   and withdraw are static/js/app.js's data-confirm.) */
 (function () {
   'use strict';
   var POLL_MS = 2000;
   var BUSY = ['pending', 'processing'];
-
-  document.addEventListener('submit', function (event) {
-    var message = event.target.dataset && event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
-  });
 
   document.addEventListener('input', function (event) {
     var form = event.target.closest && event.target.closest('[data-poster-form]');
@@ -39,7 +35,10 @@
           var holder = document.createElement('div');
           holder.innerHTML = reply.html;
           var fresh = holder.querySelector('#entry-status');
-          if (fresh) panel().replaceWith(fresh);
+          if (fresh) {
+            panel().replaceWith(fresh);
+            window.ContestUI.applyWidths(fresh);  // the processing progress bar
+          }
         }
       })
       .catch(function () { /* try again on the next tick */ })

@@ -46,7 +46,8 @@ def test_progress_shows_without_reload_and_the_poster_follows_the_slider(live_se
     page.fill("[data-poster-seconds]", "21.5")
     page.dispatch_event("[data-poster-seconds]", "input")
     assert page.input_value("[data-poster-slider]") == "21.5"
-    page.wait_for_function("Math.abs(document.querySelector('#entry-status video').currentTime - 21.5) < 0.5")
+    page.wait_for_function(
+        "() => Math.abs(document.querySelector('#entry-status video').currentTime - 21.5) < 0.5")
     page.click("button:has-text('使用此画面')")
     page.wait_for_selector("text=封面将取自第 21.5 秒的画面")
     screenshot(page, "creator-entry-poster-chosen")

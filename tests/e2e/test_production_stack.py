@@ -89,7 +89,7 @@ def test_upload_to_the_bucket_worker_processes_judge_plays_by_range(app, live_se
             and media_replies.append((r.status, r.headers.get("content-range", ""))))
     log_in(page, live_server, judge)
     page.goto(f"{live_server}/judge/entries/{entry.id}")
-    page.wait_for_function("document.querySelector('video').readyState >= 2", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 2", timeout=60_000)
     assert page.evaluate("document.querySelector('video').currentSrc") == f"{live_server}/watch/{entry.id}/video"
     # 206 + Content-Range: the player asked the bucket for a byte range (the site only redirected).
     rendition_bytes = db.session.get(Video, video.id).rendition_bytes

@@ -82,12 +82,13 @@ def test_an_interrupted_upload_continues_after_a_reload_and_the_video_becomes_re
                if blocked["on"] and route.request.method == "PATCH" else route.continue_())
 
     choose_and_upload(page, sample)
-    page.wait_for_function("document.querySelector('[data-upload-speed]').textContent.includes('MB/s')")
+    page.wait_for_function("() => document.querySelector('[data-upload-speed]').textContent.includes('MB/s')")
     screenshot(page, "upload-progress")
     stats = page.inner_text("[data-upload-progress-area]")
     assert re.search(r"\d+%", stats) and re.search(r"\d+\.\d\d MB/s", stats), stats
     assert re.search(r"剩余约 (\d+ 分 )?\d+ 秒", stats), stats
-    page.wait_for_function("parseInt(document.querySelector('[data-upload-percent]').textContent) >= 50")
+    page.wait_for_function(
+        "() => parseInt(document.querySelector('[data-upload-percent]').textContent) >= 50")
     with page.expect_event("requestfailed", lambda r: r.method == "PATCH"):
         blocked["on"] = True  # the connection drops after half the file: the next PATCH fails
     (sidecar,) = resumable.tus_root().glob("*.json")
@@ -99,7 +100,7 @@ def test_an_interrupted_upload_continues_after_a_reload_and_the_video_becomes_re
     assert "重新选择同一个文件" in page.inner_text("[data-upload-pending]")  # the page remembers the upload
     seen = tus_requests(page)
     choose_and_upload(page, sample)
-    page.wait_for_function("document.querySelector('[data-upload-status]').textContent.includes('继续')")
+    page.wait_for_function("() => document.querySelector('[data-upload-status]').textContent.includes('继续')")
     assert page.is_hidden("[data-upload-pending]")
     assert f"（已完成 {offset * 100 // sample.stat().st_size}%）" in page.inner_text("[data-upload-status]")
     screenshot(page, "upload-resumed")
@@ -150,7 +151,7 @@ def test_cancel_deletes_the_upload_on_the_server(page, entry_page):
     seen = tus_requests(page)
 
     choose_and_upload(page, media(SAMPLE))
-    page.wait_for_function("parseInt(document.querySelector('[data-upload-percent]').textContent) >= 5")
+    page.wait_for_function("() => parseInt(document.querySelector('[data-upload-percent]').textContent) >= 5")
     with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
         page.click("[data-upload-cancel]")
 
@@ -223,7 +224,8 @@ class TestStraightToTheBucket:
         page.on("request", lambda r: calls.append((r.method, r.url.split("?")[0].removeprefix(live_server),
                                                    re.findall(r"partNumber=(\d+)", r.url))))
         choose_and_upload(page, long_video)
-        page.wait_for_function("document.querySelector('[data-upload-status]').textContent.includes('继续')")
+        page.wait_for_function(
+            "() => document.querySelector('[data-upload-status]').textContent.includes('继续')")
         screenshot(page, "upload-s3-resumed")
         page.wait_for_selector("#entry-status video", timeout=120_000)
 

@@ -89,3 +89,18 @@ def test_the_password_policy_applies_at_registration_judge_creation_and_the_cli(
 def test_the_demo_password_passes_the_policy(runner, db):
     result = runner.invoke(args=["create-user", "--username", "demo", "--password", "demo-pass-2026"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_private_page_sends_to_the_login_page_with_a_chinese_prompt(client):
+    response = client.get("/my/", follow_redirects=True)
+
+    assert response.request.path == "/auth/login"
+    page = response.get_data(as_text=True)
+    assert "请先登录，再访问此页面。" in page
+    assert "Please log in to access this page." not in page
+
+
+def test_the_login_prompt_follows_the_chosen_language(client):
+    client.set_cookie("lang", "en")
+    page = client.get("/judge/", follow_redirects=True).get_data(as_text=True)
+    assert "Please log in to access this page." in page

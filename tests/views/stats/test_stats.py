@@ -53,8 +53,8 @@ def test_stats_judging_progress(page):
 
 
 def test_chart_gets_the_same_numbers_as_the_table_from_vendored_chartjs(page, client):
-    data = json.loads(re.search(r'<script type="application/json" id="by-day-data">(.*?)</script>',
-                                page.decode(), re.S).group(1))
+    data = json.loads(re.search(r"<canvas id=\"by-day-chart\"[^>]*data-chart='(.*?)'", page.decode(),
+                                re.S).group(1))
     assert data["labels"] == ["2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]
     assert data["counts"] == [1, 1, 1, 0, 1]
     assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in page.decode()
@@ -70,7 +70,7 @@ def test_empty_contest_page(client, login, make_user, make_contest):
     response = client.get(f"/organizer/contests/{contest.id}/stats")
 
     assert response.status_code == 200
-    assert b"by-day-data" not in response.data and b"chart.umd.min.js" not in response.data
+    assert b"by-day-chart" not in response.data and b"chart.umd.min.js" not in response.data
 
 
 def test_unknown_contest_is_404(client, login, make_user):
