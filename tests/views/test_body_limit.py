@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from contest.models import Role
 from contest.security import takes_large_body
 from tests.conftest import PASSWORD
-from tests.views.test_organizer import contest_form
+from tests.views.organizer.test_organizer import contest_form
 
 TWO_MB = 2 * 1024**2
 TOO_LARGE_ZH = "提交的内容过大：此处最多可提交 1 MB。"
@@ -83,7 +83,7 @@ def test_only_the_upload_routes_take_large_bodies(app):
 
 
 def test_upload_routes_still_take_large_bodies(client, make_user, make_contest, make_entry, login):
-    from tests.views.test_uploads_tus import create, patch, path_of
+    from tests.views.uploads.test_uploads_tus import create, patch, path_of
 
     creator = login(make_user(Role.CREATOR))
     entry = make_entry(contest=make_contest(), creator=creator)

@@ -6,7 +6,7 @@ import pytest
 
 from contest import create_app
 from contest.models import Assignment, EntryState, Role, Video, VideoState
-from contest.services.storage import get_storage, new_key
+from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
@@ -44,6 +44,7 @@ def world(db, make_user, make_contest, make_entry):
     db.session.add(Assignment(entry=entry, judge=users[Role.JUDGE]))
     db.session.commit()
     return {"users": users, "values": {"entry_id": entry.id, "contest_id": contest.id, "code": "en",
+                                      "user_id": users[Role.JUDGE].id,
                                       "filename": "css/app.css"}}
 
 
