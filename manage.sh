@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI.
-#   ./manage.sh start   set up, migrate, fill the demo contest (first time), serve on http://127.0.0.1:5000
+#   ./manage.sh start   set up, migrate, fill the demo contest (first time), serve on http://127.0.0.1:5000 with
+#                       gunicorn (gunicorn.conf.py: one process × CONTEST_WEB_THREADS threads, access log);
+#                       --dev (or CONTEST_DEV_SERVER=1) serves with Flask's development server instead
 #   ./manage.sh test    set up (plus test tools and chromium), run the whole test suite in parallel (pytest-xdist,
 #                       one process per CPU; CONTEST_TEST_WORKERS=N to choose, 0 for a single process)
 #   ./manage.sh setup   set up only
@@ -93,7 +95,10 @@ setup() {
 flask() { "$VENV/bin/flask" --app wsgi "$@"; }
 
 cmd_start() {
-  setup postgres
+  local dev="${CONTEST_DEV_SERVER:-}"
+  if [ "${1:-}" = "--dev" ]; then dev=1; shift; fi
+  [ $# -eq 0 ] || die "usage: $0 start [--dev]"
+  setup "postgres,production"
   say "Applying database migrations"
   flask db upgrade
   flask demo --if-empty
@@ -107,7 +112,16 @@ cmd_start() {
   (Ctrl-C stops it.)
 
 EOF
-  exec "$VENV/bin/flask" --app wsgi run --host "$HOST" --port "$PORT"
+  if [ -n "$dev" ] && [ "$dev" != 0 ]; then
+    say "Serving with Flask's development server (not for production)"
+    exec "$VENV/bin/flask" --app wsgi run --host "$HOST" --port "$PORT"
+  fi
+  # One process unless media jobs go to Celery (gunicorn.conf.py); its threads serve pages, uploads and videos.
+  local bind="$HOST:$PORT"
+  case "$HOST" in *:*) bind="[$HOST]:$PORT" ;; esac
+  say "Serving with gunicorn on $bind (access log below)"
+  CONTEST_BIND="$bind" CONTEST_WEB_THREADS="${CONTEST_WEB_THREADS:-8}" \
+    exec "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app
 }
 
 cmd_test() {
@@ -131,5 +145,5 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   setup) shift; setup "postgres,celery,production,test" ;;
   translations) shift; cmd_translations ;;
-  *) echo "usage: $0 start | test [pytest args] | setup | translations" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--dev] | test [pytest args] | setup | translations" >&2; exit 2 ;;
 esac
