@@ -42,7 +42,8 @@ from contest.services.contests.technical_rules import TechnicalRules
 MIB = 1024 * 1024
 #: Formats of <input type="datetime-local">; the first one is used to render.
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-#: Empty rubric rows offered below the existing criteria.
+#: Empty rubric rows offered below the existing criteria on a new form; a form that comes back after a save
+#: offers at least one (more rows: the "Add a criterion" button, or save and come back).
 BLANK_ROWS = 3
 
 
@@ -181,9 +182,21 @@ class ContestForm(FlaskForm):
                           "max_points": c.max_points, "weight": c.weight} for c in contest.criteria],
         })
 
-    def add_blank_rows(self, count: int = BLANK_ROWS) -> None:
+    def add_blank_rows(self) -> None:
+        """Blank rubric rows below the criteria: :data:`BLANK_ROWS` on a new form; on a form that comes back
+        after a save one more when every row is filled, so that criteria can be added without script."""
+        if not self.is_submitted():
+            count = BLANK_ROWS
+        else:
+            count = 1 if all(row.form.is_filled for row in self.criteria) else 0
         for _row in range(count):
             self.criteria.append_entry()
+
+    @staticmethod
+    def blank_row() -> CriterionRow:
+        """A blank rubric row whose fields are named ``criteria-__index__-…``: the page's template for
+        static/js/contest-form.js, which puts the next index in."""
+        return CriterionRow(formdata=None, prefix="criteria-__index__-")
 
     def contest_fields(self) -> dict:
         """Keyword arguments for create_contest / update_contest."""

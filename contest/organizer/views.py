@@ -106,8 +106,6 @@ def index():
 @bp.route("/contests/new", methods=["GET", "POST"])
 def new_contest():
     form = ContestForm()
-    if not form.is_submitted():
-        form.add_blank_rows()
     if form.validate_on_submit():
         try:
             contest = create_contest(**form.contest_fields())
@@ -118,6 +116,7 @@ def new_contest():
             db.session.commit()
             flash(_("Contest %(code)s created.", code=contest.code), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
+    form.add_blank_rows()
     return render_template("organizer/contest_form.html", form=form, contest=None)
 
 
@@ -125,8 +124,6 @@ def new_contest():
 def edit_contest(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
     form = ContestForm.for_contest(contest)
-    if not form.is_submitted():
-        form.add_blank_rows()
     if form.validate_on_submit():
         try:
             update_contest(contest=contest, **form.contest_fields())
@@ -137,6 +134,7 @@ def edit_contest(contest_id: int):
             db.session.commit()
             flash(_("Contest %(code)s saved.", code=contest.code), "success")
             return redirect(url_for(".dashboard", contest_id=contest.id))
+    form.add_blank_rows()
     return render_template("organizer/contest_form.html", form=form, contest=contest)
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -165,6 +166,39 @@ def test_edit_refuses_to_drop_a_category_with_entries(client, db, organizer, mak
     assert "Vlog组 already has entries" in page(response) and "改过的标题" in page(response)
     db.session.expire_all()
     assert contest.title != "改过的标题" and len(contest.categories) == 2
+
+
+def rubric_row_names(html: str) -> list[str]:
+    """The ``criteria-<n>-name`` fields of the rubric table (not of its template), in order."""
+    table = html.split("<template data-rubric-template>")[0]
+    return re.findall(r'name="(criteria-\d+-name)"', table)
+
+
+def test_rubric_of_five_criteria_is_saved_through_the_form(client, db, organizer):
+    rows = [("主题契合", "20"), ("创意", "20"), ("制作水平", "20"), ("传播价值", "20"), ("真实性", "20")]
+    data = contest_form(**{"criteria-3-name": ""})
+    for i, (name, weight) in enumerate(rows):
+        data.update({f"criteria-{i}-name": name, f"criteria-{i}-max_points": "10",
+                     f"criteria-{i}-weight": weight})
+    response = client.post("/organizer/contests/new", data=data)
+    assert response.status_code == 302
+    contest = db.session.scalar(select(Contest))
+    assert [(c.name, c.weight, c.position) for c in contest.criteria] == [
+        (name, int(weight), i) for i, (name, weight) in enumerate(rows)]
+
+
+def test_rubric_form_offers_a_blank_row_after_every_save_and_a_template_for_the_add_button(client, organizer):
+    html = page(client.get("/organizer/contests/new"))
+    assert rubric_row_names(html) == ["criteria-0-name", "criteria-1-name", "criteria-2-name"]
+    assert 'data-add-criterion hidden' in html and "Add a criterion" in html and "js/contest-form.js" in html
+    assert 'name="criteria-__index__-name"' in html and 'name="criteria-__index__-max_points"' in html
+
+    # Without script: four filled rows whose weights do not add up come back with a fifth, blank, row.
+    data = contest_form(**{"criteria-3-name": "传播价值", "criteria-3-weight": "10"})
+    html = page(client.post("/organizer/contests/new", data=data))
+    assert "The weights add up to 110%" in html
+    assert rubric_row_names(html) == [f"criteria-{i}-name" for i in range(5)]
+    assert 'value="传播价值"' in html
 
 
 # --- judges and assignments ------------------------------------------------------------------------------
