@@ -27,6 +27,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     load_config(app, config_name or os.environ.get("CONTEST_CONFIG", "development"), overrides)
     register_extensions(app)
+    register_template_helpers(app)
     register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -102,6 +103,13 @@ def register_extensions(app: Flask) -> None:
         from flask_babel import get_locale
 
         return {"current_user": current_user, "current_locale": str(get_locale())}
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The Jinja filters of :mod:`contest.formatting` (numbers, sizes, durations, dates, percentages)."""
+    from contest import formatting
+
+    formatting.init_app(app)
 
 
 def register_tasks() -> None:

@@ -33,7 +33,7 @@ def world(db, make_user, make_contest, make_entry):
     """A submitted entry whose video is ready (the sample MP4 stands in for rendition and preview), assigned
     to a judge; the users of each role."""
     users = {role: make_user(role) for role in Role}
-    contest = make_contest()
+    contest = make_contest(code="EN")  # "en" is both a language (/lang/<code>) and this contest (/contests/<code>)
     entry = make_entry(contest=contest, creator=users[Role.CREATOR], state=EntryState.SUBMITTED)
     storage = get_storage()
     rendition = storage.put_file(new_key("renditions", ".mp4"), media(PLAIN))

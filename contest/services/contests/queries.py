@@ -21,6 +21,15 @@ def open_contests(at: datetime | None = None) -> list[Contest]:
     ))
 
 
+def public_contest(*, code: str) -> Contest | None:
+    """The contest whose code is ``code`` (any case: ``xh2026`` finds ``XH2026``) with its categories and
+    rubric loaded, for its public page; None when there is none. Every contest is public by its code."""
+    return db.session.scalars(
+        select(Contest).where(func.upper(Contest.code) == code.upper())
+        .options(joinedload(Contest.categories), joinedload(Contest.criteria))
+    ).unique().one_or_none()
+
+
 def all_contests() -> list[Contest]:
     """Every contest, the latest opening first."""
     return list(db.session.scalars(select(Contest).order_by(Contest.opens_at.desc(), Contest.id.desc())))
