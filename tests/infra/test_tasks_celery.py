@@ -203,7 +203,8 @@ def test_task_of_a_killed_worker_is_redelivered_and_finishes_with_one_set_of_fil
 @pytest.mark.slow
 @pytest.mark.sqlite  # locks the SQLite file; runs in the SQLite pass only
 def test_locked_database_is_a_transient_error_and_the_task_is_retried(app, make_video, start_worker):
-    worker = start_worker(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"timeout": 0.2}})
+    worker = start_worker(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"timeout": 0.2}},
+                          SQLITE_BUSY_TIMEOUT_S=0.2)
     video_id = make_video(sample("plain_h264_aac_1280x720_25fps.mp4")).id
     lock = sqlite3.connect(app.config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
     try:

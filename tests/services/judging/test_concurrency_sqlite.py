@@ -108,8 +108,8 @@ def test_fifty_concurrent_writers_creating_entries_all_succeed(app, db, make_con
 
 def test_fifty_concurrent_plays_are_all_counted(app, db, entry):
     entry_id = entry.id
-    results = run_together(app, db, count=WRITERS, load=lambda i: db.session.get(Entry, entry_id),
-                           act=lambda found: record_play(entry=found))
+    results = run_together(app, db, count=WRITERS, load=lambda i: (db.session.get(Entry, entry_id), i),
+                           act=lambda found: record_play(entry=found[0], viewer_key=f"viewer-{found[1]}").plays)
     assert all(isinstance(r, int) for r in results), [r for r in results if not isinstance(r, int)][:3]
     assert sorted(results) == list(range(1, WRITERS + 1))
     assert db.session.execute(select(PlayCount.platform, PlayCount.plays)).all() == [("site", WRITERS)]

@@ -31,7 +31,7 @@ def table_rows(page: bytes) -> list[list[str]]:
 def shown(row) -> list[str]:
     """A row of EXPECTED_RESULTS as the page shows it: "—" for nothing, coverage "2/2", a badge when an
     entry is not fully reviewed."""
-    *cells, reviews, assigned, status = row
+    *cells, reviews, assigned, status, _aigc = row  # the page shows no AIGC column
     coverage = f"{reviews}/{assigned}" + ("" if status == DONE else " Not fully reviewed")
     return ["—" if value is None else str(value) for value in cells] + [coverage]
 
