@@ -254,6 +254,17 @@ def stored_keys(app) -> list[str]:
                   if p.is_file() and not {".tmp", ".tus", ".s3-copies"} & set(p.relative_to(root).parts))
 
 
+def empty_folders(app) -> list[str]:
+    """Empty folders under a local ``UPLOAD_ROOT`` (relative, sorted), the storage's scratch folders (``.tmp``,
+    ``.tus``, ``.s3-copies``) left out: a deleted key must not leave its folders behind. [] on S3."""
+    if app.config["STORAGE_BACKEND"] == "s3":
+        return []
+    root = Path(app.config["UPLOAD_ROOT"])
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_dir() and not any(p.iterdir())
+                  and not {".tmp", ".tus", ".s3-copies"} & set(p.relative_to(root).parts))
+
+
 def stored_copy(app, key: str) -> Path:
     """A local file with the bytes of stored ``key``, to read or ffprobe: the file itself on local disk, on S3 a
     download under ``UPLOAD_ROOT/.s3-copies`` (removed with the test's ``tmp_path``)."""

@@ -72,7 +72,8 @@ class Storage:
         raise NotImplementedError
 
     def delete(self, key: str | None) -> None:
-        """Remove ``key``; missing keys and ``None`` are ignored."""
+        """Remove ``key``; missing keys and ``None`` are ignored. Nothing else is left behind for it (local
+        storage: the folders it emptied)."""
         raise NotImplementedError
 
     def exists(self, key: str) -> bool:

@@ -1,13 +1,15 @@
 """Local storage: files under ``UPLOAD_ROOT`` (the embedded default; one host)."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from flask import send_file
 
@@ -18,6 +20,8 @@ from contest.infra.storage.base import (
     StorageError,
     StoredFile,
 )
+
+log = logging.getLogger(__name__)
 
 
 class LocalStorage(Storage):
@@ -33,7 +37,6 @@ class LocalStorage(Storage):
 
     def save(self, key: str, stream: BinaryIO, *, max_bytes: int | None = None) -> StoredFile:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="part-")
@@ -45,7 +48,7 @@ class LocalStorage(Storage):
                         raise FileTooLarge(max_bytes)
                     digest.update(chunk)
                     out.write(chunk)
-            os.replace(tmp_name, target)
+            _into_folder(target, lambda: os.replace(tmp_name, target))
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -56,9 +59,8 @@ class LocalStorage(Storage):
         bytes written: a finished 1 GB resumable upload is stored without a second 1 GB write), else copied
         like :meth:`save`. ``path`` may be removed afterwards but must not be changed in place."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.link(path, target)
+            _into_folder(target, lambda: os.link(path, target))
         except OSError:  # another filesystem (e.g. ffmpeg output under $TMPDIR), or no hard links there
             return super().put_file(key, path)
         try:
@@ -78,8 +80,25 @@ class LocalStorage(Storage):
         yield path
 
     def delete(self, key: str | None) -> None:
-        if key:
-            self._path(key).unlink(missing_ok=True)
+        """Remove the file of ``key``, then its folders up to (not including) ``UPLOAD_ROOT`` while they are
+        empty (a refused upload leaves no ``originals/3f/`` behind). Safe against concurrent writers: a folder
+        that another request has just filled (``ENOTEMPTY``) ends the walk, one already removed (``ENOENT``)
+        is passed over, and :meth:`save` / :meth:`put_file` re-create a folder removed under them."""
+        if not key:
+            return
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        folder = path.parent
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    log.warning("storage folder %s not removed: %s", folder, exc)
+                return
+            folder = folder.parent
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -89,3 +108,17 @@ class LocalStorage(Storage):
 
     def clear_tmp(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _into_folder(target: Path, place: Callable[[], None], attempts: int = 3) -> None:
+    """Create ``target``'s folder and run ``place()`` (a rename or link onto ``target``); again when a
+    concurrent :meth:`LocalStorage.delete` removed the folder in between (``FileNotFoundError`` while the
+    folder is gone). Other errors propagate."""
+    for attempt in range(attempts):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            place()
+            return
+        except FileNotFoundError:
+            if attempt == attempts - 1 or target.parent.is_dir():
+                raise
