@@ -5,11 +5,11 @@
 8-bit yuv420p tv range, square pixels, even size, no rotation flag, AAC 48 kHz stereo exactly when the
 original has sound, nothing else (no subtitle, data or timecode track, no metadata beyond what ffmpeg itself
 writes), ``moov`` before ``mdat``, about as long as the original, within its size box, frame rate and byte
-cap. The MP4 box reader is here too.
+cap. ``moov`` before ``mdat`` is read from the MP4 boxes
+(:func:`contest.services.media.formats.mp4_boxes`).
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from contest.services.media.probe import (
     ratio,
     rotation_of,
 )
+from contest.services.media.formats import mp4_boxes
 
 #: A rendition may last at most this share of the original's duration plus :data:`MAX_EXTRA_S` seconds (a
 #: held last frame is repeated once; anything longer means duplicated or shifted timestamps).
@@ -125,23 +126,9 @@ def verify_rendition(path: Path, info: MediaInfo, *, short_side: int | None = No
 # --- MP4 boxes ---------------------------------------------------------------------------------------------
 
 def top_level_boxes(path: Path, limit: int = 10_000) -> list[str]:
-    """Types of the top-level ISO-BMFF (MP4/MOV) boxes of ``path`` in file order; reads 16 bytes per box."""
-    boxes, total = [], Path(path).stat().st_size
-    with open(path, "rb") as fh:
-        pos = 0
-        while pos + 8 <= total and len(boxes) < limit:
-            fh.seek(pos)
-            header = fh.read(16)
-            size, kind = struct.unpack(">I4s", header[:8])
-            if size == 1 and len(header) == 16:
-                size = struct.unpack(">Q", header[8:16])[0]
-            elif size == 0:
-                size = total - pos
-            if size < 8:
-                break
-            boxes.append(kind.decode("latin-1"))
-            pos += size
-    return boxes
+    """Types of the top-level ISO-BMFF (MP4/MOV) boxes of ``path`` in file order
+    (:func:`~contest.services.media.formats.mp4_boxes`)."""
+    return [kind for kind, _at, _size in mp4_boxes(path, limit)]
 
 
 def is_faststart(path: Path) -> bool:

@@ -18,12 +18,15 @@ Decisions:
 * audio: the first stream whose codec is in :data:`AUDIO_CODECS` is converted; a sound track in any other
   codec is ignored (the rendition is silent) and named in ``MediaInfo.ignored_audio`` — refusing a whole
   video for an exotic sound track would be harsher than the loss.
+* an MP4/MOV whose index (``moov``) was to follow the media data and that was cut off before it (an upload
+  that stopped early) is told apart from a file that is not a video (:func:`mp4_cut_short`).
 * size: at most ``MEDIA_MAX_PIXELS`` pixels per frame and ``MEDIA_MAX_SIDE`` pixels on a side (defaults
   8192×4320 and 8192: 8K UHD and DCI 8K are accepted and scaled down), at most ``MEDIA_MAX_STREAMS`` streams;
   both checked from ffprobe's headers, before anything is converted.
 """
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -87,6 +90,8 @@ def unreadable_reason(path: Path, *, off_whitelist: bool) -> str:
     if "\x00" not in text and (text.startswith(_PLAYLISTS) or "<mpd" in text or "<smil" in text
                                or any(line.startswith(_PLAYLISTS[-2:]) for line in text.splitlines())):
         return _("This is a playlist or a list of files, not a video. Please upload the video file itself.")
+    if mp4_cut_short(path):
+        return _("The file is incomplete; please upload the whole file again.")
     if off_whitelist:
         return _("This file type is not accepted. Please upload a video file (%(formats)s).",
                  formats=accepted_formats())
@@ -130,3 +135,39 @@ def limit_problems(*, width: int, height: int, stream_count: int, config) -> lis
         problems.append(_("The file has %(count)s streams; at most %(limit)s are accepted.",
                           count=stream_count, limit=config["MEDIA_MAX_STREAMS"]))
     return problems
+
+
+# --- MP4 boxes ---------------------------------------------------------------------------------------------
+
+def mp4_boxes(path: Path, limit: int = 10_000) -> list[tuple[str, int, int]]:
+    """The top-level ISO-BMFF (MP4/MOV) boxes of ``path`` in file order as (type, offset, size in bytes); a
+    size of 0 in the file ("to the end") is given as the bytes left. Reads 16 bytes per box; a box may claim
+    to run past the end of the file (the file was cut). Stops at a header too short to be a box."""
+    boxes, total = [], Path(path).stat().st_size
+    with open(path, "rb") as fh:
+        pos = 0
+        while pos + 8 <= total and len(boxes) < limit:
+            fh.seek(pos)
+            header = fh.read(16)
+            size, kind = struct.unpack(">I4s", header[:8])
+            if size == 1 and len(header) == 16:
+                size = struct.unpack(">Q", header[8:16])[0]
+            elif size == 0:
+                size = total - pos
+            if size < 8:
+                break
+            boxes.append((kind.decode("latin-1"), pos, size))
+            pos += size
+    return boxes
+
+
+def mp4_cut_short(path: Path) -> bool:
+    """True when ``path`` is an MP4/MOV cut off before its index: its top-level boxes (all with printable
+    four-letter types) hold no ``moov`` and an ``mdat`` that runs past the end of the file (or up to it: a
+    recording whose index was never written) — a file written with the index last (most cameras and
+    editors) of which only the first part arrived."""
+    boxes, total = mp4_boxes(path, limit=64), Path(path).stat().st_size
+    if not boxes or not all(kind.isascii() and kind.isprintable() for kind, _at, _size in boxes):
+        return False
+    kinds = [kind for kind, _at, _size in boxes]
+    return "moov" not in kinds and any(kind == "mdat" and at + size >= total for kind, at, size in boxes)

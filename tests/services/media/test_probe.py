@@ -13,6 +13,7 @@ from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.media import tools
 from contest.services.media.errors import MediaRejected, MediaTimeout
 from contest.formatting import format_duration
+from contest.services.media import formats as media_formats
 from tests.conftest import media as sample
 
 
@@ -137,11 +138,31 @@ def test_upload_cut_off_at_60_percent_is_refused(en, contest, tmp_path):
     assert reason.startswith("The file is incomplete or damaged: only 6") and "of its 10 s" in reason
 
 
-def test_upload_cut_off_before_its_index_is_not_readable(en, contest, tmp_path):
-    full = synth(tmp_path / "moov_last.mp4", seconds=3)
-    cut = tmp_path / "cut.mp4"
+def cut_before_its_index(folder: Path) -> Path:
+    """A 3 s H.264/AAC MP4 with its index at the end (``moov`` after ``mdat``: ffmpeg's default), cut in half."""
+    full = synth(folder / "moov_last.mp4", seconds=3)
+    assert [kind for kind, _at, _size in media_formats.mp4_boxes(full)][-2:] == ["mdat", "moov"]
+    cut = folder / "cut.mp4"
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
-    assert rejection(cut, contest) == ["This is not a video file we can read."]
+    return cut
+
+
+def test_upload_cut_off_before_its_index_is_called_incomplete(en, contest, tmp_path):
+    cut = cut_before_its_index(tmp_path)
+    assert media_formats.mp4_cut_short(cut) and not media_formats.mp4_cut_short(tmp_path / "moov_last.mp4")
+    assert rejection(cut, contest) == ["The file is incomplete; please upload the whole file again."]
+
+
+def test_upload_cut_off_before_its_index_is_called_incomplete_in_chinese(app, contest, tmp_path):
+    with app.test_request_context(headers={"Cookie": "lang=zh"}):
+        assert rejection(cut_before_its_index(tmp_path), contest) == ["文件不完整，请重新上传完整文件。"]
+
+
+def test_a_text_file_that_starts_like_boxes_is_not_called_incomplete(en, contest, tmp_path):
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"\x00\x00\x00\x10notaboxatallmdat" + b"\x00" * 100)
+    assert not media_formats.mp4_cut_short(fake)
+    assert rejection(fake, contest) == ["This is not a video file we can read."]
 
 
 # --- contest rules: one message per failed rule, with measured value and limit ------------------------------

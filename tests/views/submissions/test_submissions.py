@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from contest.models import Entry, EntryState, Role, Video, VideoState, utcnow
 from contest.infra.storage import get_storage
-from tests.conftest import SUBMIT_FORM, fetch_media, media, stored_keys
+from tests.conftest import SUBMIT_FORM, empty_folders, fetch_media, media, stored_keys
+from tests.services.media.test_probe import cut_before_its_index
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 JSON = {"Accept": "application/json"}
@@ -201,6 +202,8 @@ def write_text_file(tmp_path, truncated_video):
 
 REJECTIONS = {
     "text file named .mp4": (write_text_file, {}, "This is not a video file we can read."),
+    "cut before its index": (lambda tmp, cut: cut_before_its_index(tmp), {},
+                             "The file is incomplete; please upload the whole file again."),
     "audio only": (lambda tmp, cut: media("audio_only_eac3_5.1.mp4"), {}, "The file has no video stream"),
     "truncated": (lambda tmp, cut: cut, {}, "The file is incomplete or damaged"),
     "too long": (lambda tmp, cut: media(PLAIN), {"max_duration_s": 3.0},
@@ -222,6 +225,14 @@ def test_bad_upload_is_refused_with_a_clear_message_and_nothing_stored(app, clie
     reply = upload(client, entry, make_file(tmp_path, truncated_video), headers=JSON)
     assert reply.status_code == 422 and any(message in e for e in reply.get_json()["errors"])
     assert stored_keys(app) == [] and count(db, Video) == 0
+    assert empty_folders(app) == []  # the refused original's folders went with it
+
+
+def test_upload_cut_before_its_index_is_refused_as_incomplete_in_chinese(app, client, db, entry, tmp_path):
+    client.set_cookie("lang", "zh")
+    reply = upload(client, entry, cut_before_its_index(tmp_path), headers=JSON)
+    assert reply.status_code == 422 and reply.get_json()["errors"] == ["文件不完整，请重新上传完整文件。"]
+    assert stored_keys(app) == [] and empty_folders(app) == [] and count(db, Video) == 0
 
 
 def test_upload_over_the_size_limit_gets_413_naming_the_limit(app, client, db, make_contest, make_entry,
