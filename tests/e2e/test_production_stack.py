@@ -70,8 +70,11 @@ def test_upload_to_the_bucket_worker_processes_judge_plays_by_range(app, live_se
     assert {video.original_key, video.poster_key, video.rendition_key} <= set(stored_keys(app))
     assert "contest.process_video" in worker.log() and " succeeded in " in worker.log()
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("button:has-text('提交作品')")
+    page.click("a:has-text('提交作品')")  # the submit page: the contest's declarations
+    for key in ("originality", "rights", "aigc"):
+        page.check(f"input[name={key}]")
+    page.check("input[name=aigc_use][value=none]")
+    page.click("main form button[type=submit]")
     page.wait_for_selector("text=已提交")
     phone.close()
     db.session.expire_all()
