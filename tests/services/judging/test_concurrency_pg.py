@@ -158,7 +158,7 @@ def test_parallel_creates_by_one_creator_stop_at_the_limit(app, db, make_user, m
 
 def test_twenty_parallel_plays_of_a_new_entry_are_all_counted(app, db, entry):
     entry_id = entry.id
-    results = run_together(app, db, count=THREADS, load=lambda i: db.session.get(Entry, entry_id),
-                           act=lambda found: record_play(entry=found))
+    results = run_together(app, db, count=THREADS, load=lambda i: (db.session.get(Entry, entry_id), i),
+                           act=lambda found: record_play(entry=found[0], viewer_key=f"viewer-{found[1]}").plays)
     assert sorted(results) == list(range(1, THREADS + 1)), results  # each play saw its own count
     assert db.session.execute(select(PlayCount.platform, PlayCount.plays)).all() == [("site", THREADS)]

@@ -167,6 +167,13 @@ def test_s3_routes_answer_a_full_disk_with_json_507(app, client, entry, s3_setti
 # --- a real full disk: a 1 MiB tmpfs as the upload root -----------------------------------------------------
 
 @pytest.fixture
+def storage_overrides():
+    """Local disk in both passes: a full disk is a local-storage condition (the S3 route's 507 is tested with
+    its service raising)."""
+    return {}
+
+
+@pytest.fixture
 def tmpfs_upload_root(tmp_path):
     """Mount a 1 MiB tmpfs as the upload root (root only; skipped elsewhere); yields ``grow(size)``, which
     remounts it larger."""
