@@ -41,7 +41,7 @@ from contest.services.media.checks import (  # noqa: F401  (public here: the job
     verify_rendition,
 )
 from contest.services.media.errors import MediaProcessingError
-from contest.services.media.probe import MediaInfo
+from contest.services.media.info import MediaInfo
 from contest.services.media.tools import run_tool, run_tool_streaming, tail
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
 from contest.services.contests.technical_rules import TechnicalRules
 
 if TYPE_CHECKING:
-    from contest.services.media.probe import MediaInfo
+    from contest.services.media.info import MediaInfo
 
 #: ffprobe ``format_name`` parts of each container family of :data:`~contest.models.CONTAINER_LABELS`. The
 #: ISO media family (mp4, mov, m4v, 3gp) is one ffprobe format, ``mov,mp4,m4a,3gp,3g2,mj2``.

@@ -15,7 +15,7 @@ from contest.infra import tasks
 from contest.models import Video
 from contest.services.uploads import space
 from contest.services.uploads import tus as resumable
-from tests.conftest import media, stored_keys
+from tests.conftest import unreachable_service, media, stored_keys
 from tests.services.media.test_job_failures import BrokenStorage
 from tests.views.uploads.test_uploads_tus import (  # noqa: F401  (creator, entry: fixtures)
     OCTETS,
@@ -182,7 +182,7 @@ def tmpfs_upload_root(tmp_path):
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(root)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        unreachable_service(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
 
     def grow(size: str) -> None:
         subprocess.run(["mount", "-o", f"remount,size={size}", str(root)], check=True)
