@@ -16,11 +16,13 @@ from contest.models.judging import (
     ReviewState,
     VoidedReview,
 )
+from contest.models.rounds import Aggregation, PromotionRule, Round, RoundEntry, ScoreVisibility
 from contest.models.plays import SITE, PlayCount, PlayView
 from contest.models.types import UTCDateTime, utcnow
 from contest.models.user import Role, User
 
 __all__ = [
+    "Aggregation", "PromotionRule", "Round", "RoundEntry", "ScoreVisibility",
     "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
     "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",

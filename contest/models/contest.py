@@ -107,6 +107,10 @@ class Contest(db.Model):
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="contest", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+    #: Judging rounds, first to last (at least one: contest.models.rounds).
+    rounds: Mapped[list["Round"]] = relationship(  # noqa: F821 (contest.models.rounds imports this module)
+        back_populates="contest", order_by="Round.position", cascade="all, delete-orphan"
+    )
 
     def is_open(self, at: datetime) -> bool:
         """True when ``at`` (aware) lies in ``[opens_at, closes_at)``."""

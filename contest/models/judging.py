@@ -7,18 +7,28 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.extensions import db
 from contest.models.contest import Criterion
 from contest.models.entry import Entry
+from contest.models.rounds import Round
 from contest.models.types import UTCDateTime, enum_column, utcnow
 from contest.models.user import User
 
 
+def _first_round_of_entry(context) -> int | None:
+    """Default ``round_id`` of an assignment made without one: the first round of its entry's contest (a
+    one-round contest has only that one). Services of later rounds always name the round."""
+    entry_id = context.get_current_parameters()["entry_id"]
+    return context.connection.execute(
+        text("SELECT r.id FROM judging_round r JOIN entry e ON e.contest_id = r.contest_id"
+             " WHERE e.id = :entry_id ORDER BY r.position LIMIT 1"), {"entry_id": entry_id}).scalar()
+
+
 class Assignment(db.Model):
-    """Judge ↔ entry. Unique per pair.
+    """Judge ↔ entry in one round. Unique per (round, judge, entry).
 
     The index on ``(judge_id, entry_id, id)`` holds every column a judge's queue needs from this table, so the
     queue and its progress read a judge's few hundred assignments from the index alone (no table rows); it
@@ -27,17 +37,21 @@ class Assignment(db.Model):
 
     __tablename__ = "assignment"
     __table_args__ = (
-        UniqueConstraint("judge_id", "entry_id"),
+        UniqueConstraint("round_id", "judge_id", "entry_id"),
         Index("ix_assignment_judge_queue", "judge_id", "entry_id", "id"),
+        Index("ix_assignment_round_id_entry_id", "round_id", "entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("judging_round.id", ondelete="CASCADE"),
+                                          default=_first_round_of_entry)
     judge_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     judge: Mapped[User] = relationship()
     entry: Mapped[Entry] = relationship()
+    round: Mapped[Round] = relationship()
     review: Mapped["Review | None"] = relationship(back_populates="assignment", cascade="all, delete-orphan")
     #: Reviews voided when the entry's video was replaced (:class:`VoidedReview`), oldest first.
     voided_reviews: Mapped[list["VoidedReview"]] = relationship(
