@@ -85,7 +85,7 @@ class Round(db.Model):
     judge_cap: Mapped[int | None] = mapped_column()
     by_category: Mapped[bool] = mapped_column(default=False)
     promotion_rule: Mapped[PromotionRule] = mapped_column(
-        enum_column(PromotionRule), default=PromotionRule.TOP_N)
+        enum_column(PromotionRule), default=PromotionRule.MANUAL)
     #: N of top_n / top_n_per_category.
     promotion_n: Mapped[int | None] = mapped_column()
     #: Threshold of the threshold rule, points out of 100.

@@ -66,7 +66,7 @@ def upgrade():
     op.execute(
         "INSERT INTO judging_round (contest_id, position, name, blind, aggregation, trim_k, score_visibility,"
         " by_category, promotion_rule, created_at)"
-        " SELECT id, 1, '评审', false, 'mean', 1, 'never', false, 'top_n', created_at FROM contest")
+        " SELECT id, 1, '评审', false, 'mean', 1, 'never', false, 'manual', created_at FROM contest")
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('round_id', sa.Integer(), nullable=True))
     op.execute(

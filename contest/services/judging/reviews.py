@@ -31,6 +31,7 @@ from contest.models import (
     utcnow,
 )
 from contest.services.judging.changes import progress_changed
+from contest.services.judging.rounds import check_accepts_reviews
 
 # The read side (queue, progress, next entry, one assignment) is in judging_queries; its names stay importable
 # from here.
@@ -96,11 +97,16 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
     submitted, the review was already submitted, a criterion id is not in the contest's rubric, a score is out
     of range or has more than two decimals, or ``submit`` is asked while a criterion is unscored.
 
+    Raises :class:`~contest.services.judging.rounds.RoundClosed` (nothing changed) when the assignment's round
+    has not opened or has closed; the round row is read under a shared lock, so a save racing the round's close
+    either lands before it or is refused.
+
     Concurrent saves of the same review (a double click, two tabs) run one after the other: the assignment row
     is locked first (:func:`_lock_assignment`), so the later save updates the review the earlier one wrote, or
     finds it submitted, instead of inserting a second review.
     """
     _lock_assignment(assignment)
+    check_accepts_reviews(assignment.round)
     entry = assignment.entry
     if entry.state != EntryState.SUBMITTED:
         raise ReviewError(_("Entry %(number)s is not open for judging.", number=entry.number))
@@ -187,3 +193,19 @@ def _replace_scores(review: Review, points: dict[int, Decimal]) -> None:
         else:
             review.scores.append(CriterionScore(criterion_id=criterion_id, points=value))
 
+
+
+def reopen_review(*, review: Review, reason: str) -> None:
+    """An organizer reopens a submitted review (state draft again, ``submitted_at`` cleared) so that its judge
+    can change it; the reason is required (it goes to the audit trail). Raises :class:`ReviewError` without a
+    reason or when the review is not submitted, and :class:`~contest.services.judging.rounds.RoundClosed` when
+    its round is closed (closed rounds stay locked for everyone)."""
+    if not (reason or "").strip():
+        raise ReviewError(_("Say why the review is reopened."))
+    if review.state != ReviewState.SUBMITTED:
+        raise ReviewError(_("Only a submitted review can be reopened."))
+    check_accepts_reviews(review.assignment.round)
+    review.state = ReviewState.DRAFT
+    review.submitted_at = None
+    db.session.flush()
+    progress_changed(review.assignment.entry.contest_id)

@@ -21,7 +21,9 @@ from contest.models import (
     EntryState,
     Review,
     ReviewState,
+    Round,
 )
+from contest.services.judging.rounds import current_round, round_entry_ids
 
 #: Means are shown and compared with three decimals.
 MEAN_STEP = Decimal("0.001")
@@ -55,8 +57,10 @@ class ResultRow:
         return 0 < self.assigned <= self.reviews
 
 
-def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False) -> list[ResultRow]:
-    """Rank the contest's entries in state submitted, best first.
+def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
+                 round_: Round | None = None) -> list[ResultRow]:
+    """Rank the entries of one judging round (default: the contest's current round, see
+    :func:`contest.services.judging.rounds.current_round`), best first, from that round's reviews only.
 
     Only submitted reviews count. Each row tells its review coverage: ``reviews`` submitted of ``assigned``
     assignments, ``fully_reviewed`` when every assigned judge has submitted. With ``fully_reviewed_only`` only
@@ -75,15 +79,16 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False) -> list
     Runs three queries (entries, totals and coverage per entry, points per entry and criterion), however many
     entries.
     """
+    round_ = round_ or current_round(contest)
     entries = db.session.scalars(
         select(Entry)
-        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+        .where(Entry.id.in_(round_entry_ids(round_)))
         .options(joinedload(Entry.category), joinedload(Entry.creator), joinedload(Entry.video))
         .order_by(Entry.number)
     ).all()
     rows = {entry.id: ResultRow(entry=entry) for entry in entries}
-    _fill_totals(contest, rows)
-    _fill_criterion_means(contest, rows)
+    _fill_totals(round_, rows)
+    _fill_criterion_means(round_, rows)
 
     key = _sort_key(contest.criteria)
     rankable = [row for row in rows.values()
@@ -97,46 +102,49 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False) -> list
     return ranked + [row for row in rows.values() if row.rank is None]
 
 
-def _submitted_reviews_of(contest: Contest):
-    """FROM/WHERE shared by the aggregate queries: submitted reviews of the contest's submitted entries."""
+def _submitted_reviews_of(round_: Round):
+    """FROM/WHERE shared by the aggregate queries: submitted reviews of the round's submitted entries."""
     return (
         select()
         .select_from(Review)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .join(Entry, Entry.id == Assignment.entry_id)
-        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED,
+        .where(Assignment.round_id == round_.id, Entry.state == EntryState.SUBMITTED,
                Review.state == ReviewState.SUBMITTED)
         .group_by(Assignment.entry_id)
     )
 
 
-def _fill_totals(contest: Contest, rows: dict[int, ResultRow]) -> None:
-    """Assignments, submitted reviews and the mean of their totals per entry: one GROUP BY over the
-    assignments of the contest's submitted entries, their submitted reviews joined."""
+def _fill_totals(round_: Round, rows: dict[int, ResultRow]) -> None:
+    """Assignments, submitted reviews and the mean of their totals per entry: one GROUP BY over the round's
+    assignments of submitted entries, their submitted reviews joined."""
     stmt = (
         select(Assignment.entry_id, func.count(Assignment.id), func.count(Review.id), func.sum(Review.total),
                func.count(Review.total))
         .join(Entry, Entry.id == Assignment.entry_id)
         .outerjoin(Review, (Review.assignment_id == Assignment.id) & (Review.state == ReviewState.SUBMITTED))
-        .where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
+        .where(Assignment.round_id == round_.id, Entry.state == EntryState.SUBMITTED)
         .group_by(Assignment.entry_id)
     )
     for entry_id, assigned, reviews, total_sum, with_total in db.session.execute(stmt):
-        row = rows[entry_id]
+        row = rows.get(entry_id)
+        if row is None:  # assigned in the round but no longer in it (e.g. a promotion was reverted)
+            continue
         row.assigned, row.reviews = assigned, reviews
         row.total = _mean(total_sum, with_total)
 
 
-def _fill_criterion_means(contest: Contest, rows: dict[int, ResultRow]) -> None:
+def _fill_criterion_means(round_: Round, rows: dict[int, ResultRow]) -> None:
     stmt = (
-        _submitted_reviews_of(contest)
+        _submitted_reviews_of(round_)
         .join(CriterionScore, CriterionScore.review_id == Review.id)
         .add_columns(Assignment.entry_id, CriterionScore.criterion_id, func.sum(CriterionScore.points),
                      func.count(CriterionScore.id))
         .group_by(CriterionScore.criterion_id)
     )
     for entry_id, criterion_id, points_sum, count in db.session.execute(stmt):
-        rows[entry_id].criterion_means[criterion_id] = _mean(points_sum, count)
+        if entry_id in rows:
+            rows[entry_id].criterion_means[criterion_id] = _mean(points_sum, count)
 
 
 def _mean(total, count: int) -> Decimal | None:
