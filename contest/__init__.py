@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from contest.main.views import bp as main_bp
     from contest.organizer.views import bp as organizer_bp
     from contest.results.views import bp as results_bp
+    from contest.rounds.views import bp as rounds_bp
     from contest.stats.views import bp as stats_bp
     from contest.submissions.views import bp as submissions_bp
     from contest.uploads.s3 import bp as uploads_s3_bp
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organizer_bp, url_prefix="/organizer")
     app.register_blueprint(watch_bp, url_prefix="/watch")
     app.register_blueprint(results_bp, url_prefix="/organizer")
+    app.register_blueprint(rounds_bp, url_prefix="/organizer")
     app.register_blueprint(stats_bp, url_prefix="/organizer")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
     app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")

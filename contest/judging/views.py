@@ -13,11 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from contest.auth.access import require_role
+from contest.errors import DomainError
 from contest.extensions import db
 from contest.judging.forms import review_form
-from contest.models import Assignment, EntryState, ReviewState, Role
+from contest.models import Assignment, EntryState, ReviewState, Role, utcnow
 from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
+from contest.services.judging import rounds
 from contest.services.judging import voiding
 from contest.services.submissions.projections import for_judge
 
@@ -38,7 +40,7 @@ def queue():
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])
 def entry(entry_id: int):
     assignment = _load_assignment(entry_id)
-    contest = assignment.entry.contest
+    contest, round_ = assignment.entry.contest, assignment.round
     form = review_form(contest.criteria, assignment.review)
     if form.validate_on_submit():
         try:
@@ -46,6 +48,10 @@ def entry(entry_id: int):
                                          comment=form.comment.data, submit=form.submit_final.data)
         except judging.ReviewError as exc:
             form.add_review_error(exc)
+        except DomainError as exc:  # the round is closed (or not open yet): nothing was saved
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for(".entry", entry_id=entry_id))
         else:
             db.session.commit()
             if review.state == ReviewState.SUBMITTED:
@@ -54,8 +60,13 @@ def entry(entry_id: int):
             flash(_("Draft saved. It does not count until you submit it."), "info")
             return redirect(url_for(".entry", entry_id=entry_id))
     notice = voiding.voided_notices(assignment_ids=[assignment.id]).get(assignment.id)
-    return render_template("judging/entry.html", assignment=assignment, entry=for_judge(assignment.entry),
-                           review=assignment.review, form=form, notice=notice)
+    review = assignment.review
+    own_submitted = review is not None and review.state == ReviewState.SUBMITTED
+    others = (judging_queries.other_reviews(assignment)
+              if rounds.others_visible(round_, own_submitted=own_submitted) else None)
+    return render_template("judging/entry.html", assignment=assignment, round=round_,
+                           entry=for_judge(assignment.entry, blind=round_.blind), review=review, form=form,
+                           notice=notice, locked=not round_.is_open(utcnow()), others=others)
 
 
 def _load_assignment(entry_id: int) -> Assignment:

@@ -38,6 +38,10 @@ class Entry(db.Model):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    #: What judges of a blind round read instead of the title and description, when an organizer has written
+    #: a redacted version (e.g. the creator's name or school taken out); None = the original.
+    blind_title: Mapped[str | None] = mapped_column(String(200))
+    blind_description: Mapped[str | None] = mapped_column(Text)
     state: Mapped[EntryState] = mapped_column(
         enum_column(EntryState), default=EntryState.DRAFT, index=True
     )

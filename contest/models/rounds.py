@@ -1,7 +1,7 @@
 """Judging rounds (初评 / 复评 / 终评 or any names): each round has its own window, panel settings, blind
 setting, aggregation method, score visibility and promotion rule into the next round.
 
-Every contest has at least one round (a contest built without one gets "评审" as it is created, see
+Every contest has at least one round (a contest built without one gets "评审" — blind, as judging always was — as it is created, see
 :func:`_default_round`), so a one-round contest is configured exactly as before. The entries of round 1 are
 the contest's submitted entries; the entries of a later round are those promoted into it
 (:class:`RoundEntry`).
@@ -73,7 +73,7 @@ class Round(db.Model):
     #: Closed by an organizer before ``closes_at`` (or at it): reviews lock.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Judges never learn who made an entry (see contest.services.submissions.projections).
-    blind: Mapped[bool] = mapped_column(default=False)
+    blind: Mapped[bool] = mapped_column(default=True)
     aggregation: Mapped[Aggregation] = mapped_column(enum_column(Aggregation), default=Aggregation.MEAN)
     #: Trimmed mean: how many of the highest and of the lowest totals are dropped.
     trim_k: Mapped[int] = mapped_column(default=1)

@@ -1,6 +1,7 @@
-"""judging rounds: judging_round (every existing contest gets one round "评审": mean, not blind, no window),
+"""judging rounds: judging_round (every existing contest gets one round "评审": mean, blind as judging was, no window),
 round_entry (entries promoted into later rounds), assignment.round_id (existing assignments → their contest's
-round), unique (round, judge, entry) instead of (judge, entry)
+round), unique (round, judge, entry) instead of (judge, entry); entry.blind_title / blind_description (the
+redacted text judges of a blind round read)
 
 Revision ID: c5d8e1f4a7b0
 Revises: b4c7d0e3f6a9
@@ -63,10 +64,13 @@ def upgrade():
     with op.batch_alter_table('round_entry', schema=None) as batch_op:
         batch_op.create_index('ix_round_entry_entry_id', ['entry_id'], unique=False)
 
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('blind_title', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('blind_description', sa.Text(), nullable=True))
     op.execute(
         "INSERT INTO judging_round (contest_id, position, name, blind, aggregation, trim_k, score_visibility,"
         " by_category, promotion_rule, created_at)"
-        " SELECT id, 1, '评审', false, 'mean', 1, 'never', false, 'manual', created_at FROM contest")
+        " SELECT id, 1, '评审', true, 'mean', 1, 'never', false, 'manual', created_at FROM contest")
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('round_id', sa.Integer(), nullable=True))
     op.execute(
@@ -92,5 +96,8 @@ def downgrade():
     with op.batch_alter_table('round_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_round_entry_entry_id')
 
+    with op.batch_alter_table('entry', schema=None) as batch_op:
+        batch_op.drop_column('blind_description')
+        batch_op.drop_column('blind_title')
     op.drop_table('round_entry')
     op.drop_table('judging_round')

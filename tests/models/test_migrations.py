@@ -17,7 +17,7 @@ def test_migrations_match_models(tmp_path):
 
 
 def test_rounds_migration_gives_every_contest_a_round_and_every_assignment_its_round(tmp_path):
-    """Data written before judging rounds existed: the contest gets round 1 "评审" (mean, not blind) and its
+    """Data written before judging rounds existed: the contest gets round 1 "评审" (mean, blind) and its
     assignment lands in it."""
     app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'm.db'}")
     with app.app_context():
@@ -44,5 +44,5 @@ def test_rounds_migration_gives_every_contest_a_round_and_every_assignment_its_r
         with db.engine.connect() as conn:
             rounds = conn.exec_driver_sql(
                 "SELECT id, contest_id, position, name, aggregation, blind FROM judging_round").all()
-            assert [tuple(r[1:]) for r in rounds] == [(7, 1, "评审", "mean", 0)]
+            assert [tuple(r[1:]) for r in rounds] == [(7, 1, "评审", "mean", 1)]
             assert conn.exec_driver_sql("SELECT round_id FROM assignment WHERE id = 9").scalar() == rounds[0][0]

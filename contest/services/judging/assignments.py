@@ -154,7 +154,8 @@ def entry_assignments(*, entry: Entry) -> list[Assignment]:
     """The entry's assignments with judge, review and scores loaded, by judge name."""
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.entry_id == entry.id)
-        .options(joinedload(Assignment.judge), joinedload(Assignment.review).selectinload(Review.scores))
+        .options(joinedload(Assignment.judge), joinedload(Assignment.round),
+                 joinedload(Assignment.review).selectinload(Review.scores))
     ).unique().all()
     return sorted(assignments, key=lambda a: (a.judge.display_name, a.judge_id))
 

@@ -5,9 +5,13 @@ The queue starts from the judge's assignments — a few hundred, read from the i
 ``ix_assignment_judge_queue`` — and looks their entries up one by one (:func:`_entry_value`), so its cost
 follows the judge's workload, not the size of the contest.
 """
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import bindparam, case, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from contest.extensions import db
 from contest.models import (
@@ -162,7 +166,8 @@ def _judge_assignment_select():
         .where(Assignment.judge_id == bindparam("judge_id"), Assignment.entry_id == bindparam("entry_id"))
         .options(
             entry.load_only(Entry.number, Entry.title, Entry.description, Entry.state, Entry.contest_id,
-                            Entry.category_id),
+                            Entry.category_id, Entry.creator_id, Entry.blind_title, Entry.blind_description),
+            joinedload(Assignment.round),
             contest.load_only(Contest.title), contest.joinedload(Contest.criteria),
             entry.joinedload(Entry.category).load_only(Category.name),
             entry.joinedload(Entry.video).load_only(*_PLAYER_VIDEO_COLUMNS),
@@ -179,7 +184,35 @@ _JUDGE_ASSIGNMENT = _judge_assignment_select()
 def judge_assignment(*, judge: User, entry_id: int) -> Assignment | None:
     """The judge's assignment to entry ``entry_id`` with all its review page shows — the entry with its
     contest's title and rubric, category and video; the review with its scores — in one query (only the
-    columns the page shows; rows: criteria × scores). None when there is no such entry or it is not assigned
-    to the judge; the caller checks the entry's state."""
+    columns the page shows; rows: criteria × scores). When the judge judges the entry in several rounds, the
+    assignment of the latest round. None when there is no such entry or it is not assigned to the judge; the
+    caller checks the entry's state."""
     params = {"judge_id": judge.id, "entry_id": entry_id}
-    return db.session.scalars(_JUDGE_ASSIGNMENT, params).unique().one_or_none()
+    assignments = db.session.scalars(_JUDGE_ASSIGNMENT, params).unique().all()
+    return max(assignments, key=lambda a: a.round.position, default=None)
+
+
+@dataclass(frozen=True)
+class OtherReview:
+    """Another judge's submitted review of the same entry in the same round, as a judge may see it: ``label``
+    is "评委 n" (n by assignment order; the other judge's name is never shown), ``total`` points out of 100,
+    ``points`` criterion id → points."""
+
+    label: str
+    total: Decimal | None
+    points: dict[int, Decimal]
+
+
+def other_reviews(assignment: Assignment) -> list[OtherReview]:
+    """The submitted reviews of ``assignment``'s entry in its round by the other judges (one query for the
+    reviews, one for their scores). The caller decides whether the judge may see them
+    (:func:`contest.services.judging.rounds.others_visible`)."""
+    reviews = db.session.scalars(
+        select(Review).join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Assignment.entry_id == assignment.entry_id, Assignment.round_id == assignment.round_id,
+               Assignment.id != assignment.id, Review.state == ReviewState.SUBMITTED)
+        .options(selectinload(Review.scores)).order_by(Assignment.id)
+    ).all()
+    return [OtherReview(label=_("Judge %(n)s", n=n), total=review.total,
+                        points={score.criterion_id: score.points for score in review.scores})
+            for n, review in enumerate(reviews, start=1)]

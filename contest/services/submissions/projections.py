@@ -6,8 +6,10 @@ cannot reach data its viewer must not see (``entry.creator`` simply does not exi
 =============  =====================================================================================
 audience       sees
 =============  =====================================================================================
-judge          number, title, description, category, contest title and rubric, the playable video.
-               Never the creator (blind judging), the file name, processing errors or the state history.
+judge          number, title, description, category, contest title and rubric, the playable video; the
+               creator's display name only in a round that is not blind. Never the creator's account
+               details, the file name, processing errors or the state history. In a blind round the
+               organizer's redacted title and description replace the originals when written.
 creator        their own entry whole: state, video with its processing state and readable error.
 organizer      everything the creator sees plus the creator's display name and username.
 public         number, title, description, category and the creator's display name (never username,
@@ -66,7 +68,7 @@ class VideoView:
 
 @dataclass(frozen=True)
 class JudgeEntry:
-    """An entry as a judge sees it (always blind to the creator)."""
+    """An entry as a judge sees it; ``creator_name`` is None in a blind round."""
 
     id: int
     number: str
@@ -75,6 +77,7 @@ class JudgeEntry:
     category: CategoryView
     contest: ContestView
     video: VideoView | None
+    creator_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,17 @@ def _category(entry: Entry) -> CategoryView:
     return CategoryView(id=entry.category.id, name=entry.category.name)
 
 
-def for_judge(entry: Entry) -> JudgeEntry:
-    """The judge's projection of ``entry``: no creator, no file name, no processing error."""
-    return JudgeEntry(id=entry.id, number=entry.number, title=entry.title, description=entry.description or "",
+def for_judge(entry: Entry, *, blind: bool = True) -> JudgeEntry:
+    """The judge's projection of ``entry``: no file name, no processing error, no account details. ``blind``
+    (the round's setting): no creator name, and the organizer's redacted title / description (when written)
+    instead of the originals."""
+    title, description = entry.title, entry.description or ""
+    if blind:
+        title, description = entry.blind_title or title, entry.blind_description or description
+    return JudgeEntry(id=entry.id, number=entry.number, title=title, description=description,
                       category=_category(entry), contest=_contest(entry),
-                      video=_video(entry.video, with_error=False))
+                      video=_video(entry.video, with_error=False),
+                      creator_name=None if blind else entry.creator.display_name)
 
 
 def for_public(entry: Entry) -> PublicEntry:

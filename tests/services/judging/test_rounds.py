@@ -44,17 +44,17 @@ def full_scores(contest, *points):
 def test_a_contest_is_born_with_one_plain_round(db, contest):
     [only] = contest.rounds
     assert (only.position, only.name, only.blind, only.aggregation, only.score_visibility) == \
-        (1, "评审", False, Aggregation.MEAN, ScoreVisibility.NEVER)
+        (1, "评审", True, Aggregation.MEAN, ScoreVisibility.NEVER)
     assert rounds.current_round(contest) is only
 
 
 def test_added_round_follows_the_last_and_copies_its_judging_settings(db, contest):
     first = contest.rounds[0]
-    rounds.update_round(round_=first, name="初评", blind=True, aggregation="trimmed_mean", trim_k=2)
+    rounds.update_round(round_=first, name="初评", blind=False, aggregation="trimmed_mean", trim_k=2)
     second = rounds.add_round(contest=contest, name="复评")
     db.session.commit()
     assert [(r.position, r.name) for r in contest.rounds] == [(1, "初评"), (2, "复评")]
-    assert (second.blind, second.aggregation, second.trim_k) == (True, Aggregation.TRIMMED_MEAN, 2)
+    assert (second.blind, second.aggregation, second.trim_k) == (False, Aggregation.TRIMMED_MEAN, 2)
     with pytest.raises(rounds.RoundError, match="already has a round named"):
         rounds.add_round(contest=contest, name="初评")
     with pytest.raises(rounds.RoundError, match="name"):
@@ -63,8 +63,8 @@ def test_added_round_follows_the_last_and_copies_its_judging_settings(db, contes
 
 def test_update_round_returns_what_changed_and_refuses_bad_settings_whole(db, contest):
     round_ = contest.rounds[0]
-    changes = rounds.update_round(round_=round_, aggregation="median", blind=True, name="评审")
-    assert changes == {"aggregation": (Aggregation.MEAN, Aggregation.MEDIAN), "blind": (False, True)}
+    changes = rounds.update_round(round_=round_, aggregation="median", blind=False, name="评审")
+    assert changes == {"aggregation": (Aggregation.MEAN, Aggregation.MEDIAN), "blind": (True, False)}
     now = utcnow()
     bad = [dict(opens_at=now, closes_at=now - timedelta(hours=1)), dict(trim_k=0), dict(judge_cap=0),
            dict(promotion_rule="top_n", promotion_n=None), dict(promotion_rule="threshold"),

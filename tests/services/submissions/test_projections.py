@@ -22,13 +22,24 @@ def names(view) -> set[str]:
 
 def test_a_judge_sees_the_work_and_never_the_creator_or_the_file(entry):
     view = for_judge(entry)
-    assert names(view) == {"id", "number", "title", "description", "category", "contest", "video"}
+    assert names(view) == {"id", "number", "title", "description", "category", "contest", "video",
+                           "creator_name"}
+    assert view.creator_name is None
     assert not hasattr(view, "creator") and not hasattr(view, "creator_id")
     assert (view.title, view.category.name, view.contest.title) == ("西湖晨光", entry.category.name,
                                                                     entry.contest.title)
     assert [c.name for c in view.contest.criteria] == [c.name for c in entry.contest.criteria]
     assert view.video.state == VideoState.FAILED and view.video.error is None
     assert "我的手机视频" not in repr(view) and "小明" not in repr(view) and "xiaoming" not in repr(view)
+
+
+def test_a_blind_round_reads_the_redacted_text_and_an_open_round_names_the_creator(db, entry):
+    entry.blind_title, entry.blind_description = "作品甲", "（作者信息已隐去）"
+    blind = for_judge(entry, blind=True)
+    assert (blind.title, blind.description, blind.creator_name) == ("作品甲", "（作者信息已隐去）", None)
+    open_ = for_judge(entry, blind=False)
+    assert (open_.title, open_.creator_name) == ("西湖晨光", "创作者小明")
+    assert "xiaoming" not in repr(open_)
 
 
 def test_the_public_sees_the_display_name_only(entry):

@@ -1,0 +1,127 @@
+"""Organizer pages for judging rounds: the rounds of a contest, one round's settings, closing it, promotion
+into the next round, and reopening a submitted review."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+from contest.auth.access import require_role
+from contest.errors import DomainError
+from contest.extensions import db
+from contest.models import Contest, Review, Role, Round, utcnow
+from contest.rounds.forms import (
+    AGGREGATION_LABELS,
+    PROMOTION_LABELS,
+    VISIBILITY_LABELS,
+    NewRoundForm,
+    ReopenReviewForm,
+    RoundForm,
+)
+from contest.services.judging import rounds
+from contest.services.judging.reviews import reopen_review
+from contest.services.results import promotion
+from contest.services.results.ranking import rank_entries
+
+bp = Blueprint("rounds", __name__)
+require_role(bp, Role.ORGANIZER)
+
+
+@bp.context_processor
+def _labels():
+    return {"AGGREGATION_LABELS": AGGREGATION_LABELS, "VISIBILITY_LABELS": VISIBILITY_LABELS,
+            "PROMOTION_LABELS": PROMOTION_LABELS, "now": utcnow()}
+
+
+@bp.route("/contests/<int:contest_id>/rounds", methods=["GET", "POST"])
+def index(contest_id: int):
+    """The contest's rounds; POST adds one after the last."""
+    contest = db.get_or_404(Contest, contest_id)
+    form = NewRoundForm()
+    if form.validate_on_submit():
+        try:
+            round_ = rounds.add_round(contest=contest, name=form.name.data)
+        except rounds.RoundError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Round %(name)s added.", name=round_.name), "success")
+            return redirect(url_for(".edit", round_id=round_.id))
+    return render_template("rounds/index.html", contest=contest, form=form,
+                           promoted={r.id: len(promotion.promoted_ids(r)) for r in contest.rounds})
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+def edit(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    form = RoundForm.for_round(round_)
+    if form.validate_on_submit():
+        try:
+            changes = rounds.update_round(round_=round_, **form.settings())
+        except rounds.RoundError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Settings of %(name)s saved.", name=round_.name) if changes else _("Nothing changed."),
+                  "success")
+            return redirect(url_for(".index", contest_id=round_.contest_id))
+    return render_template("rounds/edit.html", round=round_, contest=round_.contest, form=form)
+
+
+@bp.route("/rounds/<int:round_id>/close", methods=["POST"])
+def close(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    _run(lambda: rounds.close_round(round_=round_),
+         _("%(name)s is closed; its reviews are locked.", name=round_.name))
+    return redirect(url_for(".index", contest_id=round_.contest_id))
+
+
+@bp.route("/rounds/<int:round_id>/promotion", methods=["GET", "POST"])
+def promote(round_id: int):
+    """GET: the round's ranking with the rule's proposal ticked; POST: promote the ticked entries."""
+    round_ = db.get_or_404(Round, round_id)
+    if request.method == "POST":
+        chosen = request.form.getlist("entry_id", type=int)
+        done = _run(lambda: promotion.promote(round_=round_, decided_by=current_user, entry_ids=chosen),
+                    ngettext("%(num)s entry goes on to the next round.",
+                             "%(num)s entries go on to the next round.", len(chosen)))
+        if done:
+            return redirect(url_for(".index", contest_id=round_.contest_id))
+    proposal = promotion.propose(round_=round_)
+    rows = rank_entries(contest=round_.contest, round_=round_)
+    ticked = promotion.promoted_ids(round_) or {row.entry.id for row in proposal.rows}
+    return render_template("rounds/promotion.html", round=round_, contest=round_.contest, rows=rows,
+                           ticked=ticked, proposal=proposal, target=rounds.next_round(round_))
+
+
+@bp.route("/rounds/<int:round_id>/promotion/revert", methods=["POST"])
+def revert(round_id: int):
+    round_ = db.get_or_404(Round, round_id)
+    _run(lambda: promotion.revert(round_=round_), _("The promotion was undone."))
+    return redirect(url_for(".index", contest_id=round_.contest_id))
+
+
+@bp.route("/reviews/<int:review_id>/reopen", methods=["POST"])
+def reopen(review_id: int):
+    review = db.get_or_404(Review, review_id)
+    form = ReopenReviewForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the review is reopened."), "danger")
+    else:
+        _run(lambda: reopen_review(review=review, reason=form.reason.data),
+             _("The review is open again; its judge can change and resubmit it."))
+    return redirect(url_for("organizer.entry_detail", entry_id=review.assignment.entry_id))
+
+
+def _run(action, success: str) -> bool:
+    """Run a service action: commit and flash ``success``, or roll back and flash its refusal."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True
