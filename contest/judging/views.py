@@ -64,9 +64,11 @@ def entry(entry_id: int):
     own_submitted = review is not None and review.state == ReviewState.SUBMITTED
     others = (judging_queries.other_reviews(assignment)
               if rounds.others_visible(round_, own_submitted=own_submitted) else None)
+    position = judging_queries.round_position(judge=current_user, assignment=assignment)
     return render_template("judging/entry.html", assignment=assignment, round=round_,
                            entry=for_judge(assignment.entry, blind=round_.blind), review=review, form=form,
-                           notice=notice, locked=not round_.is_open(utcnow()), others=others)
+                           notice=notice, locked=not round_.is_open(utcnow()), others=others,
+                           position=position)
 
 
 def _load_assignment(entry_id: int) -> Assignment:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import bindparam, case, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from contest.extensions import db
 from contest.models import (
@@ -22,8 +22,10 @@ from contest.models import (
     EntryState,
     Review,
     ReviewState,
+    Round,
     User,
     Video,
+    utcnow,
 )
 
 
@@ -146,16 +148,58 @@ def _progress(judge_id: int) -> tuple[int, int]:
 
 
 def next_unsubmitted(*, judge: User) -> Assignment | None:
-    """The first assignment of the judge's queue whose review is not submitted yet (no review or a draft),
-    by entry number; None when all are submitted. One query (LIMIT 1), whatever the queue's length."""
+    """"Save and next": the judge's next assignment whose review is not submitted yet (no review or a draft),
+    in a round that accepts reviews — the entry with the fewest submitted reviews first (so every entry gets
+    its reviews), then by entry number. None when all are submitted. One query (LIMIT 1)."""
+    others = aliased(Assignment)
+    submitted_reviews = (
+        select(func.count(others.id)).join(Review, Review.assignment_id == others.id)
+        .where(others.entry_id == Assignment.entry_id, others.round_id == Assignment.round_id,
+               Review.state == ReviewState.SUBMITTED)
+        .scalar_subquery()
+    )
+    now = utcnow()
     return db.session.scalar(
         select(Assignment)
-        .outerjoin(Assignment.review)
+        .outerjoin(Assignment.review).join(Round, Round.id == Assignment.round_id)
         .where(Assignment.judge_id == judge.id, _open_for_judging(),
-               or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
-        .order_by(_entry_value(Entry.number), Assignment.id)
+               or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
+               Round.closed_at.is_(None), or_(Round.closes_at.is_(None), Round.closes_at > now),
+               or_(Round.opens_at.is_(None), Round.opens_at <= now))
+        .order_by(submitted_reviews, _entry_value(Entry.number), Assignment.id)
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class RoundPosition:
+    """Where an assignment sits among the judge's assignments of its round (to submitted entries, by entry
+    number): the previous and next entry ids (None at either end) and the judge's progress in the round,
+    ``submitted`` reviews of ``total`` assignments."""
+
+    previous_id: int | None
+    next_id: int | None
+    submitted: int
+    total: int
+
+
+def round_position(*, judge: User, assignment: Assignment) -> RoundPosition:
+    """The :class:`RoundPosition` of ``assignment``, for the judge's previous / next links and keys and the
+    round's progress bar: one query (window functions over the judge's assignments of the round)."""
+    number = _entry_value(Entry.number)
+    ordered = (
+        select(Assignment.id.label("id"),
+               func.lag(Assignment.entry_id).over(order_by=(number, Assignment.id)).label("previous_id"),
+               func.lead(Assignment.entry_id).over(order_by=(number, Assignment.id)).label("next_id"),
+               func.sum(_is_submitted()).over().label("submitted"), func.count().over().label("total"))
+        .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.judge_id == judge.id, Assignment.round_id == assignment.round_id, _open_for_judging())
+        .subquery()
+    )
+    row = db.session.execute(select(ordered).where(ordered.c.id == assignment.id)).one_or_none()
+    if row is None:
+        return RoundPosition(None, None, 0, 0)
+    return RoundPosition(row.previous_id, row.next_id, int(row.submitted or 0), row.total)
 
 
 def _judge_assignment_select():
