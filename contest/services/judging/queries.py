@@ -1,10 +1,15 @@
 """Judging, read side: a judge's queue (paged, with its progress), the next entry to score, and one assignment
 with all its review page shows. Read-only; the writes are in :mod:`contest.services.judging.reviews`.
 
+The queue's order: by contest (the newest first; the page shows a heading per contest), in each contest the
+reviews not yet submitted (none or a draft) first, then by entry number.
+
 The queue starts from the judge's assignments — a few hundred, read from the index
 ``ix_assignment_judge_queue`` — and looks their entries up one by one (:func:`_entry_value`), so its cost
 follows the judge's workload, not the size of the contest.
 """
+from dataclasses import dataclass, field
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -45,7 +50,7 @@ def _is_submitted():
 
 def _queue_select(judge: User):
     """The judge's assignments to submitted entries with entry (contest, category, video) and review (with
-    scores) loaded; reviews not yet submitted first (no review or draft), then by entry number."""
+    scores) loaded, in the queue's order (see the module's docstring)."""
     return (
         select(Assignment)
         .join(Assignment.entry)
@@ -57,7 +62,7 @@ def _queue_select(judge: User):
             contains_eager(Assignment.entry).joinedload(Entry.video),
             contains_eager(Assignment.review).selectinload(Review.scores),
         )
-        .order_by(_is_submitted(), Entry.number, Assignment.id)
+        .order_by(Entry.contest_id.desc(), _is_submitted(), Entry.number, Assignment.id)
     )
 
 
@@ -74,36 +79,63 @@ _QUEUE_VIDEO_COLUMNS = (Video.state, Video.poster_key)
 _PLAYER_VIDEO_COLUMNS = (Video.state, Video.rendition_key, Video.poster_key)
 
 
+@dataclass
+class QueueGroup:
+    """The rows of one contest on a page of the queue; ``submitted`` of ``total`` counts the judge's reviews
+    of that contest over the whole queue, not only this page."""
+
+    contest: Contest
+    submitted: int
+    total: int
+    assignments: list[Assignment] = field(default_factory=list)
+
+
 class QueuePagination(Pagination):
     """A page of a judge's queue (see :func:`judge_queue_page`); ``submitted`` counts the submitted reviews
-    of the whole queue (``total`` assignments)."""
+    of the whole queue (``total`` assignments); ``groups`` are the page's rows by contest."""
 
     submitted: int
+    groups: list[QueueGroup]
 
     def _query_items(self) -> list[Assignment]:
         judge_id, entry = self._query_args["judge_id"], contains_eager(Assignment.entry)
-        page = (
-            select(Assignment.id.label("id"), func.count().over().label("total"),
-                   func.sum(_is_submitted()).over().label("submitted"))
+        mine = (
+            select(Assignment.id.label("id"), _entry_value(Entry.contest_id).label("contest_id"),
+                   _entry_value(Entry.number).label("number"), _is_submitted().label("done"))
             .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
             .where(Assignment.judge_id == judge_id, _open_for_judging())
-            .order_by(_is_submitted(), _entry_value(Entry.number), Assignment.id)
+            .subquery()
+        )
+        in_contest = {"partition_by": mine.c.contest_id}
+        page = (
+            select(mine.c.id, mine.c.contest_id, func.count().over().label("total"),
+                   func.sum(mine.c.done).over().label("submitted"),
+                   func.count().over(**in_contest).label("contest_total"),
+                   func.sum(mine.c.done).over(**in_contest).label("contest_submitted"))
+            .order_by(mine.c.contest_id.desc(), mine.c.done, mine.c.number, mine.c.id)
             .offset(self._query_offset).limit(self.per_page)
             .subquery()
         )
         rows = db.session.execute(
-            select(Assignment, page.c.total, page.c.submitted)
+            select(Assignment, page.c.total, page.c.submitted, page.c.contest_total, page.c.contest_submitted)
             .join(page, page.c.id == Assignment.id).join(Assignment.entry).outerjoin(Assignment.review)
             .options(entry.load_only(*_QUEUE_ENTRY_COLUMNS),
+                     entry.joinedload(Entry.contest).load_only(Contest.title, Contest.code),
                      entry.joinedload(Entry.category).load_only(Category.name),
                      entry.joinedload(Entry.video).load_only(*_QUEUE_VIDEO_COLUMNS),
                      contains_eager(Assignment.review).load_only(Review.state, Review.total))
-            .order_by(_is_submitted(), Entry.number, Assignment.id)
+            .order_by(page.c.contest_id.desc(), _is_submitted(), Entry.number, Assignment.id)
         ).all()
         if rows:
             self._total, self.submitted = rows[0].total, int(rows[0].submitted)
         else:  # past the end (or nothing assigned): the totals come from their own query
             self.submitted, self._total = _progress(judge_id)
+        self.groups = []
+        for row in rows:
+            contest = row.Assignment.entry.contest
+            if not self.groups or self.groups[-1].contest is not contest:
+                self.groups.append(QueueGroup(contest, int(row.contest_submitted), row.contest_total))
+            self.groups[-1].assignments.append(row.Assignment)
         return [row.Assignment for row in rows]
 
     def _query_count(self) -> int:
@@ -111,10 +143,11 @@ class QueuePagination(Pagination):
 
 
 def judge_queue_page(*, judge: User, page: int = 1, per_page: int = 50) -> QueuePagination:
-    """One page of the judge's queue: the same rows and order as :func:`judge_queue`, with entry (category,
-    video) and review loaded, in a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``,
+    """One page of the judge's queue: the same rows and order as :func:`judge_queue`, with entry (contest,
+    category, video) and review loaded, in a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``,
     ``first``/``last``) that also tells ``submitted``, the queue's submitted reviews — the numbers of
-    :func:`judge_progress`, counted over the whole queue in the same query.
+    :func:`judge_progress`, counted over the whole queue in the same query — and ``groups``, the page's rows
+    by contest (:class:`QueueGroup`) with each contest's numbers, counted in the same query too.
 
     ``page`` is 1-based (below 1 counts as 1; past the end gives no items, and a second query for the
     totals). One query: the judge's assignments sorted by review state and entry number, counted, cut to the
@@ -143,13 +176,13 @@ def _progress(judge_id: int) -> tuple[int, int]:
 
 def next_unsubmitted(*, judge: User) -> Assignment | None:
     """The first assignment of the judge's queue whose review is not submitted yet (no review or a draft),
-    by entry number; None when all are submitted. One query (LIMIT 1), whatever the queue's length."""
+    in the queue's order; None when all are submitted. One query (LIMIT 1), whatever the queue's length."""
     return db.session.scalar(
         select(Assignment)
         .outerjoin(Assignment.review)
         .where(Assignment.judge_id == judge.id, _open_for_judging(),
                or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
-        .order_by(_entry_value(Entry.number), Assignment.id)
+        .order_by(_entry_value(Entry.contest_id).desc(), _entry_value(Entry.number), Assignment.id)
         .limit(1)
     )
 
