@@ -150,8 +150,8 @@ def judge_queue_page(*, judge: User, page: int = 1, per_page: int = 50) -> Queue
     by contest (:class:`QueueGroup`) with each contest's numbers, counted in the same query too.
 
     ``page`` is 1-based (below 1 counts as 1; past the end gives no items, and a second query for the
-    totals). One query: the judge's assignments sorted by review state and entry number, counted, cut to the
-    page, joined to their rows. The order depends on review state, which no index holds, so this is OFFSET
+    totals). One query: the judge's assignments sorted by contest, review state and entry number, counted
+    (over the queue and per contest), cut to the page, joined to their rows. The order depends on review state, which no index holds, so this is OFFSET
     paging over the judge's own assignments (hundreds, found through ``ix_assignment_judge_queue``): the last
     page costs what the first does.
     """
