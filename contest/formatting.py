@@ -105,10 +105,9 @@ def format_percent_of(ratio: float, decimals: int = 0) -> str:
 
 
 def format_size(size_bytes: int, decimals: int = 1) -> str:
-    """Size in MB (2**20 bytes) with at most ``decimals`` decimals, e.g. ``62.3 MB``, ``500 MB`` (trailing zeros
-    dropped), translated: how media rules and limits state sizes."""
-    value = f"{size_bytes / 1024 ** 2:.{decimals}f}".rstrip("0").rstrip(".")
-    return _("%(size)s MB", size=value)
+    """Size in MB (2**20 bytes) with at most ``decimals`` decimals, e.g. ``62.3 MB``, ``500 MB``: how media rules
+    and limits state sizes. :func:`format_filesize` in MB, kept for the services that call it by this name."""
+    return format_filesize(size_bytes, "MB", decimals)
 
 
 def init_app(app: Flask) -> None:
