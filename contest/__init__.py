@@ -106,10 +106,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """The Jinja filters of :mod:`contest.formatting` (numbers, sizes, durations, dates, percentages)."""
-    from contest import formatting
+    """The Jinja filters of :mod:`contest.formatting` (numbers, sizes, durations, dates, percentages) and the
+    state badges of :mod:`contest.labels`."""
+    from contest import formatting, labels
 
     formatting.init_app(app)
+    labels.init_app(app)
 
 
 def register_tasks() -> None:

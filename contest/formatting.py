@@ -7,10 +7,10 @@ same functions. Need an app context (the locale and time zone come from Flask-Ba
 Sizes count in binary units, labelled as people know them: 1 KB = 1024 bytes, 1 MB = 1024² bytes (a contest's
 "500 MB" limit is 500 × 1024² bytes).
 """
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent, gettext as _
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, gettext as _
 
 #: Units of :func:`format_filesize` above bytes, each 1024 times the one before.
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
@@ -83,11 +83,15 @@ def format_duration(seconds: float) -> str:
     return _("%(min)s min %(sec)s s", min=minutes, sec=sec)
 
 
-def format_datetime_local(at: datetime | None, pattern: str = DATETIME_PATTERN) -> str:
+def format_datetime_local(at: datetime | date | None, pattern: str = DATETIME_PATTERN) -> str:
     """``at`` (aware; naive counts as UTC) in the display time zone ``BABEL_DEFAULT_TIMEZONE``
-    (Asia/Shanghai, Beijing time), as the CLDR ``pattern`` (default ``2026-03-01 09:00``); ``"—"`` for None."""
+    (Asia/Shanghai, Beijing time), as the CLDR ``pattern`` (default ``2026-03-01 09:00``); ``"—"`` for None.
+    A calendar day (``date``, already a Beijing day) is shown as it is: ``pattern`` must then hold only date
+    fields (``"yyyy-MM-dd"``)."""
     if at is None:
         return "—"
+    if not isinstance(at, datetime):
+        return format_date(at, pattern)
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return format_datetime(at, pattern)
@@ -101,15 +105,9 @@ def format_percent_of(ratio: float, decimals: int = 0) -> str:
 
 
 def format_size(size_bytes: int, decimals: int = 1) -> str:
-    """Size in MB (2**20 bytes) with at most ``decimals`` decimals, e.g. ``62.3 MB``, ``500 MB`` (trailing zeros
-    dropped), translated: how media rules and limits state sizes."""
-    value = f"{size_bytes / 1024 ** 2:.{decimals}f}".rstrip("0").rstrip(".")
-    return _("%(size)s MB", size=value)
-
-
-def megabytes(size_bytes: int) -> str:
-    """``size_bytes`` as MB (1 MB = 1024² bytes), one decimal at most, in the current locale: ``"500"``."""
-    return format_decimal(round(size_bytes / 1024 ** 2, 1))
+    """Size in MB (2**20 bytes) with at most ``decimals`` decimals, e.g. ``62.3 MB``, ``500 MB``: how media rules
+    and limits state sizes. :func:`format_filesize` in MB, kept for the services that call it by this name."""
+    return format_filesize(size_bytes, "MB", decimals)
 
 
 def init_app(app: Flask) -> None:

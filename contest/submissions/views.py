@@ -17,7 +17,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from contest.auth import rate_limits
 from contest.auth.access import require_role
 from contest.extensions import csrf, db
-from contest.formatting import megabytes
 from contest.infra import tasks
 from contest.main.form_actions import run_form_action
 from contest.models import Contest, Entry, Role, utcnow
@@ -42,16 +41,6 @@ require_role(bp, Role.CREATOR)
 
 #: Room for the multipart envelope and the CSRF field on top of the contest's file limit, bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-@bp.app_template_filter("megabytes")
-def megabytes_filter(size_bytes: int) -> str:
-    return megabytes(size_bytes)
-
-
-@bp.context_processor
-def state_labels() -> dict:
-    return {"ENTRY_STATES": submissions.ENTRY_STATE_LABELS, "VIDEO_STATES": submissions.VIDEO_STATE_LABELS}
 
 
 @bp.route("/")

@@ -79,7 +79,7 @@ def test_after_the_deadline_nobody_is_invited_to_register(client, make_contest):
     response = client.get("/contests/OLD2025")
     join = join_card(response)
     assert "Submissions closed at" in join and 'href="/auth/register"' not in join
-    assert '<span class="badge text-bg-dark">Closed</span>' in text(response)
+    assert '<span class="badge text-bg-dark" data-state="closed">Closed</span>' in text(response)
 
 
 def test_a_judge_and_an_organizer_get_their_own_way_in(client, contest, make_user, login):

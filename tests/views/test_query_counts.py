@@ -3,6 +3,7 @@
 Each page is requested on a small and on a 5× larger contest; the number of statements must be the same and
 stay under a small bound. ``PAGE_SIZE`` is 10 here, so the large contest spans several pages.
 """
+import re
 from decimal import Decimal
 
 import pytest
@@ -152,6 +153,25 @@ def test_judge_queue_is_paged_and_its_progress_counts_every_assignment(db, clien
     assert page_large.count('class="list-group-item') == 10
     assert page_last.count('class="list-group-item') == 6 and f"31–36 of {total}" in page_last
     assert "/judge/?page=3" in page_last
+
+
+def test_judge_queue_groups_the_page_by_contest_in_the_same_queries(db, client, login, grow, people):
+    older = grow(SMALL)
+    login(people["judge"])
+    n_one, _ = count_statements(db, client, "/judge/")
+    newer = grow(3)
+    n_two, page = count_statements(db, client, "/judge/")
+    # the session's user, the page with its numbers and headings, the voided-review notices
+    assert n_two == n_one == 3
+    heading = r'<h2 [^>]*id="queue-contest-(\d+)">\s*<span[^>]*>([^<]*)</span>\s*<span[^>]*>([^<]*)</span>'
+    headings = re.findall(heading, page)
+    # the newest contest first; each heading counts that contest's reviews, the page's top line all of them
+    assert headings == [(str(newer.id), newer.title, "1 of 3 submitted"),
+                        (str(older.id), older.title, "2 of 6 submitted")]
+    assert "3 of 9 submitted" in page
+    sections = page.split('class="queue-contest')[1:]
+    assert [s.count('class="list-group-item') for s in sections] == [3, SMALL]
+    assert f"{newer.code}-0001" in sections[0] and f"{older.code}-0001" in sections[1]
 
 
 def test_judge_queue_page_past_the_end_lists_nothing_but_keeps_the_links(db, client, login, grow, people):

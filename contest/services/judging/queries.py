@@ -1,11 +1,14 @@
 """Judging, read side: a judge's queue (paged, with its progress), the next entry to score, and one assignment
 with all its review page shows. Read-only; the writes are in :mod:`contest.services.judging.reviews`.
 
+The queue's order: by contest (the newest first; the page shows a heading per contest), in each contest the
+reviews not yet submitted (none or a draft) first, then by entry number.
+
 The queue starts from the judge's assignments — a few hundred, read from the index
 ``ix_assignment_judge_queue`` — and looks their entries up one by one (:func:`_entry_value`), so its cost
 follows the judge's workload, not the size of the contest.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -51,7 +54,7 @@ def _is_submitted():
 
 def _queue_select(judge: User):
     """The judge's assignments to submitted entries with entry (contest, category, video) and review (with
-    scores) loaded; reviews not yet submitted first (no review or draft), then by entry number."""
+    scores) loaded, in the queue's order (see the module's docstring)."""
     return (
         select(Assignment)
         .join(Assignment.entry)
@@ -63,7 +66,7 @@ def _queue_select(judge: User):
             contains_eager(Assignment.entry).joinedload(Entry.video),
             contains_eager(Assignment.review).selectinload(Review.scores),
         )
-        .order_by(_is_submitted(), Entry.number, Assignment.id)
+        .order_by(Entry.contest_id.desc(), _is_submitted(), Entry.number, Assignment.id)
     )
 
 
@@ -80,36 +83,63 @@ _QUEUE_VIDEO_COLUMNS = (Video.state, Video.poster_key)
 _PLAYER_VIDEO_COLUMNS = (Video.state, Video.rendition_key, Video.poster_key)
 
 
+@dataclass
+class QueueGroup:
+    """The rows of one contest on a page of the queue; ``submitted`` of ``total`` counts the judge's reviews
+    of that contest over the whole queue, not only this page."""
+
+    contest: Contest
+    submitted: int
+    total: int
+    assignments: list[Assignment] = field(default_factory=list)
+
+
 class QueuePagination(Pagination):
     """A page of a judge's queue (see :func:`judge_queue_page`); ``submitted`` counts the submitted reviews
-    of the whole queue (``total`` assignments)."""
+    of the whole queue (``total`` assignments); ``groups`` are the page's rows by contest."""
 
     submitted: int
+    groups: list[QueueGroup]
 
     def _query_items(self) -> list[Assignment]:
         judge_id, entry = self._query_args["judge_id"], contains_eager(Assignment.entry)
-        page = (
-            select(Assignment.id.label("id"), func.count().over().label("total"),
-                   func.sum(_is_submitted()).over().label("submitted"))
+        mine = (
+            select(Assignment.id.label("id"), _entry_value(Entry.contest_id).label("contest_id"),
+                   _entry_value(Entry.number).label("number"), _is_submitted().label("done"))
             .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
             .where(Assignment.judge_id == judge_id, _open_for_judging())
-            .order_by(_is_submitted(), _entry_value(Entry.number), Assignment.id)
+            .subquery()
+        )
+        in_contest = {"partition_by": mine.c.contest_id}
+        page = (
+            select(mine.c.id, mine.c.contest_id, func.count().over().label("total"),
+                   func.sum(mine.c.done).over().label("submitted"),
+                   func.count().over(**in_contest).label("contest_total"),
+                   func.sum(mine.c.done).over(**in_contest).label("contest_submitted"))
+            .order_by(mine.c.contest_id.desc(), mine.c.done, mine.c.number, mine.c.id)
             .offset(self._query_offset).limit(self.per_page)
             .subquery()
         )
         rows = db.session.execute(
-            select(Assignment, page.c.total, page.c.submitted)
+            select(Assignment, page.c.total, page.c.submitted, page.c.contest_total, page.c.contest_submitted)
             .join(page, page.c.id == Assignment.id).join(Assignment.entry).outerjoin(Assignment.review)
             .options(entry.load_only(*_QUEUE_ENTRY_COLUMNS),
+                     entry.joinedload(Entry.contest).load_only(Contest.title, Contest.code),
                      entry.joinedload(Entry.category).load_only(Category.name),
                      entry.joinedload(Entry.video).load_only(*_QUEUE_VIDEO_COLUMNS),
                      contains_eager(Assignment.review).load_only(Review.state, Review.total))
-            .order_by(_is_submitted(), Entry.number, Assignment.id)
+            .order_by(page.c.contest_id.desc(), _is_submitted(), Entry.number, Assignment.id)
         ).all()
         if rows:
             self._total, self.submitted = rows[0].total, int(rows[0].submitted)
         else:  # past the end (or nothing assigned): the totals come from their own query
             self.submitted, self._total = _progress(judge_id)
+        self.groups = []
+        for row in rows:
+            contest = row.Assignment.entry.contest
+            if not self.groups or self.groups[-1].contest is not contest:
+                self.groups.append(QueueGroup(contest, int(row.contest_submitted), row.contest_total))
+            self.groups[-1].assignments.append(row.Assignment)
         return [row.Assignment for row in rows]
 
     def _query_count(self) -> int:
@@ -117,14 +147,15 @@ class QueuePagination(Pagination):
 
 
 def judge_queue_page(*, judge: User, page: int = 1, per_page: int = 50) -> QueuePagination:
-    """One page of the judge's queue: the same rows and order as :func:`judge_queue`, with entry (category,
-    video) and review loaded, in a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``,
+    """One page of the judge's queue: the same rows and order as :func:`judge_queue`, with entry (contest,
+    category, video) and review loaded, in a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``,
     ``first``/``last``) that also tells ``submitted``, the queue's submitted reviews — the numbers of
-    :func:`judge_progress`, counted over the whole queue in the same query.
+    :func:`judge_progress`, counted over the whole queue in the same query — and ``groups``, the page's rows
+    by contest (:class:`QueueGroup`) with each contest's numbers, counted in the same query too.
 
     ``page`` is 1-based (below 1 counts as 1; past the end gives no items, and a second query for the
-    totals). One query: the judge's assignments sorted by review state and entry number, counted, cut to the
-    page, joined to their rows. The order depends on review state, which no index holds, so this is OFFSET
+    totals). One query: the judge's assignments sorted by contest, review state and entry number, counted
+    (over the queue and per contest), cut to the page, joined to their rows. The order depends on review state, which no index holds, so this is OFFSET
     paging over the judge's own assignments (hundreds, found through ``ix_assignment_judge_queue``): the last
     page costs what the first does.
     """
@@ -149,8 +180,8 @@ def _progress(judge_id: int) -> tuple[int, int]:
 
 def next_unsubmitted(*, judge: User) -> Assignment | None:
     """"Save and next": the judge's next assignment whose review is not submitted yet (no review or a draft),
-    in a round that accepts reviews — the entry with the fewest submitted reviews first (so every entry gets
-    its reviews), then by entry number. None when all are submitted. One query (LIMIT 1)."""
+    in a round that accepts reviews — within the queue's first contest (newest first, as the queue groups them),
+    the entry with the fewest submitted reviews first (so every entry gets its reviews), then by entry number. None when all are submitted. One query (LIMIT 1)."""
     others = aliased(Assignment)
     submitted_reviews = (
         select(func.count(others.id)).join(Review, Review.assignment_id == others.id)
@@ -166,7 +197,8 @@ def next_unsubmitted(*, judge: User) -> Assignment | None:
                or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
                Round.closed_at.is_(None), or_(Round.closes_at.is_(None), Round.closes_at > now),
                or_(Round.opens_at.is_(None), Round.opens_at <= now))
-        .order_by(submitted_reviews, _entry_value(Entry.number), Assignment.id)
+        .order_by(_entry_value(Entry.contest_id).desc(), submitted_reviews, _entry_value(Entry.number),
+                  Assignment.id)
         .limit(1)
     )
 

@@ -23,11 +23,11 @@ Uploading the video is :mod:`contest.services.uploads.admission`; the submission
 from datetime import datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from contest.extensions import db
+from contest.labels import state_label
 from contest.models import (
     Category,
     Contest,
@@ -54,18 +54,6 @@ EDITABLE = {EntryState.DRAFT, EntryState.SUBMITTED}
 #: Longest reason of a withdrawal or disqualification, characters.
 MAX_REASON_CHARS = 1000
 
-ENTRY_STATE_LABELS = {
-    EntryState.DRAFT: _l("Draft"),
-    EntryState.SUBMITTED: _l("Submitted"),
-    EntryState.WITHDRAWN: _l("Withdrawn"),
-    EntryState.DISQUALIFIED: _l("Disqualified"),
-}
-VIDEO_STATE_LABELS = {
-    VideoState.PENDING: _l("Waiting to be processed"),
-    VideoState.PROCESSING: _l("Processing"),
-    VideoState.READY: _l("Ready"),
-    VideoState.FAILED: _l("Processing failed"),
-}
 
 
 
@@ -88,13 +76,13 @@ def entries_of(*, creator: User) -> list[Entry]:
 def require_editable(entry: Entry) -> None:
     if entry.state not in EDITABLE:
         raise SubmissionError(_("This entry is %(state)s and can no longer be changed.",
-                                state=ENTRY_STATE_LABELS[entry.state]))
+                                state=state_label("entry", entry.state)))
 
 
 def move(entry: Entry, target: EntryState) -> None:
     if target not in TRANSITIONS[entry.state]:
         raise SubmissionError(_("A %(state)s entry cannot become %(target)s.",
-                                state=ENTRY_STATE_LABELS[entry.state], target=ENTRY_STATE_LABELS[target]))
+                                state=state_label("entry", entry.state), target=state_label("entry", target)))
     entry.state = target
 
 

@@ -3,7 +3,19 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, CriterionScore, EntryState, Review, ReviewState, Role, Video, VideoState
+from contest.models import (
+    Assignment,
+    CriterionScore,
+    EntryState,
+    ReplacementPermit,
+    Review,
+    ReviewState,
+    Role,
+    Video,
+    VideoState,
+    VoidedReview,
+    utcnow,
+)
 
 D = Decimal
 
@@ -169,3 +181,33 @@ def test_submitting_with_a_missing_score_is_refused_next_to_the_field(client, db
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "创意: give a score (0 to 10 points) before submitting." in page
     assert db.session.scalar(select(Review)) is None
+
+
+def test_queue_has_a_heading_per_contest_with_my_progress_in_it(client, db, judge, make_user, make_contest,
+                                                               make_entry, creator, entry_for, contest):
+    """Two contests: each gets its heading (title, "k of n submitted" of that contest) over its own entries;
+    a voided review's notice stays on its row (the notices are a query of their own next to the page's)."""
+    other = make_contest(title="第二届校园微电影节")
+    first_a, first_b = entry_for(judge, title="我的家乡小河"), entry_for(judge, title="老街的早晨")
+    second = make_entry(contest=other, creator=creator, state=EntryState.SUBMITTED, title="操场上的风")
+    assignment = Assignment(judge=judge, entry=second)
+    organizer = make_user(Role.ORGANIZER)
+    permit = ReplacementPermit(entry=second, reason="换片", allowed_by=organizer)
+    db.session.add_all([assignment, permit])
+    db.session.flush()
+    db.session.add(VoidedReview(assignment=assignment, permit=permit, state=ReviewState.SUBMITTED,
+                                saved_at=utcnow(), voided_reason="参赛者上传错了文件", voided_by=organizer))
+    db.session.commit()
+    client.post(f"/judge/entries/{first_b.id}",
+                data=form_data(contest, "8", "7", "9", action="submit_final"))
+
+    page = client.get("/judge/").get_data(as_text=True)
+    sections = page.split('class="queue-contest')[1:]
+    assert len(sections) == 2
+    newer, older = sections  # the newest contest first
+    assert other.title in newer and "0 of 1 submitted" in newer and "操场上的风" in newer
+    assert "参赛者上传错了文件" in newer and contest.title not in newer
+    assert contest.title in older and "1 of 2 submitted" in older
+    assert "我的家乡小河" in older and "老街的早晨" in older and first_a.number in older
+    assert "参赛者上传错了文件" not in older and "操场上的风" not in older
+    assert "1 of 3 submitted" in page

@@ -96,7 +96,7 @@ def test_creator_creates_an_entry_and_lands_on_its_page(client, db, contest, cre
     assert (entry.category_id, entry.creator_id) == (contest.categories[1].id, creator.id)
     assert entry.state == EntryState.DRAFT
     page = text(client.get(response.location))
-    assert "西湖春色" in page and 'accept="video/*"' in page and "Up to 50 MB, 1 to 60 seconds" in page
+    assert "西湖春色" in page and 'accept="video/*"' in page and "Up to 50 MB, 1 s to 1 min 00 s." in page
 
 
 def test_new_entry_with_bad_input_keeps_what_was_typed(client, db, contest, creator):
