@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from contest.models import Criterion, Review
 from contest.services.judging.reviews import ReviewError
@@ -72,3 +72,10 @@ def _score_field(criterion: Criterion) -> DecimalField:
 def _plain(points: Decimal) -> Decimal:
     """8.00 → 8, 7.50 → 7.5 (never 1E+1)."""
     return points.quantize(Decimal(1)) if points == points.to_integral_value() else points.normalize()
+
+
+class RecusalForm(FlaskForm):
+    """回避: why the judge steps aside from an entry."""
+
+    reason = TextAreaField(_l("Why do you step aside? (e.g. same unit as the creator, a relative)"),
+                           validators=[DataRequired(), Length(max=1000)])

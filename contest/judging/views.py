@@ -15,11 +15,11 @@ from flask_login import current_user
 from contest.auth.access import require_role
 from contest.errors import DomainError
 from contest.extensions import db
-from contest.judging.forms import review_form
+from contest.judging.forms import RecusalForm, review_form
 from contest.models import Assignment, EntryState, ReviewState, Role, utcnow
 from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
-from contest.services.judging import rounds
+from contest.services.judging import recusal, rounds
 from contest.services.judging import voiding
 from contest.services.submissions.projections import for_judge
 
@@ -69,6 +69,26 @@ def entry(entry_id: int):
                            entry=for_judge(assignment.entry, blind=round_.blind), review=review, form=form,
                            notice=notice, locked=not round_.is_open(utcnow()), others=others,
                            position=position)
+
+
+@bp.route("/entries/<int:entry_id>/recuse", methods=["GET", "POST"])
+def recuse(entry_id: int):
+    """回避: the judge steps aside from an assigned entry, with a reason; the seat goes to another judge."""
+    assignment = _load_assignment(entry_id)
+    form = RecusalForm()
+    if form.validate_on_submit():
+        number = assignment.entry.number
+        try:
+            recusal.recuse(assignment=assignment, reason=form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.reason.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("You stepped aside from %(number)s; it left your queue.", number=number), "success")
+            return redirect(url_for(".queue"))
+    return render_template("judging/recuse.html", entry=for_judge(assignment.entry, blind=assignment.round.blind),
+                           form=form)
 
 
 def _load_assignment(entry_id: int) -> Assignment:

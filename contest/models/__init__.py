@@ -1,4 +1,5 @@
 """All models, one domain per module."""
+from contest.models.conflicts import Conflict, ConflictSource, RoundJudge
 from contest.models.contest import Category, Contest, Criterion, Orientation
 from contest.models.deadlines import DeadlineExtension
 from contest.models.declarations import (
@@ -23,6 +24,7 @@ from contest.models.user import Role, User
 
 __all__ = [
     "Aggregation", "PromotionRule", "Round", "RoundEntry", "ScoreVisibility",
+    "Conflict", "ConflictSource", "RoundJudge",
     "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
     "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",

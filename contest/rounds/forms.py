@@ -89,3 +89,11 @@ class RoundForm(FlaskForm):
 
 class ReopenReviewForm(FlaskForm):
     reason = TextAreaField(_l("Why is this review reopened?"), validators=[DataRequired(), Length(max=1000)])
+
+
+class ConflictForm(FlaskForm):
+    """An organizer-entered conflict: the judge's username and the entry number."""
+
+    judge = StringField(_l("Judge (username)"), validators=[DataRequired(), Length(max=80)])
+    entry_number = StringField(_l("Entry number"), validators=[DataRequired(), Length(max=40)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

@@ -8,16 +8,19 @@ from flask_login import current_user
 from contest.auth.access import require_role
 from contest.errors import DomainError
 from contest.extensions import db
-from contest.models import Contest, Review, Role, Round, utcnow
+from sqlalchemy import func, select
+
+from contest.models import Conflict, Contest, Entry, Review, Role, Round, User, utcnow
 from contest.rounds.forms import (
     AGGREGATION_LABELS,
     PROMOTION_LABELS,
+    ConflictForm,
     VISIBILITY_LABELS,
     NewRoundForm,
     ReopenReviewForm,
     RoundForm,
 )
-from contest.services.judging import rounds
+from contest.services.judging import recusal, rounds
 from contest.services.judging.reviews import reopen_review
 from contest.services.results import promotion
 from contest.services.results.ranking import rank_entries
@@ -112,6 +115,42 @@ def reopen(review_id: int):
         _run(lambda: reopen_review(review=review, reason=form.reason.data),
              _("The review is open again; its judge can change and resubmit it."))
     return redirect(url_for("organizer.entry_detail", entry_id=review.assignment.entry_id))
+
+
+@bp.route("/contests/<int:contest_id>/conflicts", methods=["GET", "POST"])
+def conflicts(contest_id: int):
+    """Every recorded conflict of interest of the contest with its source; POST records a pair."""
+    contest = db.get_or_404(Contest, contest_id)
+    form = ConflictForm()
+    if form.validate_on_submit():
+        judge = db.session.scalar(select(User).where(func.lower(User.username) == form.judge.data.strip().lower()))
+        entry = db.session.scalar(select(Entry).where(Entry.contest_id == contest.id,
+                                                      Entry.number == form.entry_number.data.strip()))
+        if judge is None:
+            form.judge.errors.append(_("No account with this username."))
+        if entry is None:
+            form.entry_number.errors.append(_("No entry of this contest has this number."))
+        if judge is not None and entry is not None:
+            try:
+                recusal.add_conflict(entry=entry, judge=judge, reason=form.reason.data, by=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                form.reason.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Conflict recorded: %(judge)s will not judge %(number)s.", judge=judge.display_name,
+                        number=entry.number), "success")
+                return redirect(url_for(".conflicts", contest_id=contest.id))
+    return render_template("rounds/conflicts.html", contest=contest, form=form,
+                           conflicts=recusal.recorded_conflicts(contest=contest))
+
+
+@bp.route("/conflicts/<int:conflict_id>/remove", methods=["POST"])
+def remove_conflict(conflict_id: int):
+    conflict = db.get_or_404(Conflict, conflict_id)
+    contest_id = conflict.contest_id
+    _run(lambda: recusal.remove_conflict(conflict=conflict), _("Conflict removed."))
+    return redirect(url_for(".conflicts", contest_id=contest_id))
 
 
 def _run(action, success: str) -> bool:

@@ -17,9 +17,13 @@ from contest.models import (
     Review,
     ReviewState,
     Role,
+    Round,
+    RoundJudge,
     User,
 )
 from contest.services.judging.changes import progress_changed
+from contest.services.judging.recusal import recorded_pairs
+from contest.services.judging.rounds import current_round, round_entry_ids
 
 
 class AssignmentError(DomainError):
@@ -51,24 +55,29 @@ class ContestProgress:
         return 100.0 * self.submitted / self.assigned if self.assigned else 0.0
 
 
-def assign_all(*, contest: Contest, judges: list[User]) -> int:
-    """Assign every judge in ``judges`` to every *submitted* entry of ``contest``; existing pairs are kept and
-    never duplicated. Returns the number of new assignments. Raises :class:`AssignmentError` when no judge is
+def assign_all(*, contest: Contest, judges: list[User], round_: Round | None = None) -> int:
+    """Assign every judge in ``judges`` to every entry of the round (default: the contest's current round);
+    existing pairs are kept and never duplicated, recorded conflicts are skipped, and the judges join the
+    round's panel. Returns the number of new assignments. Raises :class:`AssignmentError` when no judge is
     given or one of them is not an active judge."""
     _check_judges(judges)
-    have = _existing_pairs(contest)
-    created = [Assignment(entry_id=entry_id, judge_id=judge.id)
-               for entry_id in _submitted_entry_ids(contest) for judge in judges
-               if judge.id not in have[entry_id]]
+    round_ = round_ or current_round(contest)
+    have = _existing_pairs(round_)
+    conflicts = recorded_pairs(contest_id=contest.id)
+    _join_panel(round_, judges)
+    created = [Assignment(round_id=round_.id, entry_id=entry_id, judge_id=judge.id)
+               for entry_id in _round_entry_ids(round_) for judge in judges
+               if judge.id not in have[entry_id] and (judge.id, entry_id) not in conflicts]
     db.session.add_all(created)
     db.session.flush()
     progress_changed(contest.id)
     return len(created)
 
 
-def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int) -> int:
-    """Give every *submitted* entry of ``contest`` ``per_entry`` distinct judges out of ``judges``, spread
-    evenly; returns the number of new assignments.
+def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int, round_: Round | None = None) -> int:
+    """Give every entry of the round (default: the contest's current round) ``per_entry`` distinct judges out
+    of ``judges``, spread evenly, never a recorded conflicted pair; the judges join the round's panel. Returns
+    the number of new assignments.
 
     Judges from ``judges`` already on an entry count towards its ``per_entry`` (so a re-run creates nothing);
     other assignments are kept as they are. Entries are taken in id order; each missing seat goes to the judge
@@ -82,15 +91,18 @@ def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int) ->
     if per_entry > len(judges):
         raise AssignmentError(_("You asked for %(n)s judges per entry but chose only %(judges)s judges.",
                                 n=per_entry, judges=len(judges)))
-    have = _existing_pairs(contest)
+    round_ = round_ or current_round(contest)
+    have = _existing_pairs(round_)
+    conflicts = recorded_pairs(contest_id=contest.id)
+    _join_panel(round_, judges)
     ordered = sorted(judges, key=lambda judge: judge.id)
     load = {judge.id: 0 for judge in ordered}
     created = []
-    for entry_id in _submitted_entry_ids(contest):
+    for entry_id in _round_entry_ids(round_):
         on_entry = have[entry_id] & set(load)
-        free = [judge_id for judge_id in load if judge_id not in on_entry]
+        free = [judge_id for judge_id in load if judge_id not in on_entry and (judge_id, entry_id) not in conflicts]
         for judge_id in sorted(free, key=lambda j: (load[j], j))[:max(per_entry - len(on_entry), 0)]:
-            created.append(Assignment(entry_id=entry_id, judge_id=judge_id))
+            created.append(Assignment(round_id=round_.id, entry_id=entry_id, judge_id=judge_id))
             load[judge_id] += 1
     db.session.add_all(created)
     db.session.flush()
@@ -189,19 +201,22 @@ def _check_judges(judges: list[User]) -> None:
             raise AssignmentError(_("%(name)s is not an active judge.", name=judge.display_name))
 
 
-def _submitted_entry_ids(contest: Contest) -> list[int]:
-    return list(db.session.scalars(
-        select(Entry.id).where(Entry.contest_id == contest.id, Entry.state == EntryState.SUBMITTED)
-        .order_by(Entry.id)
-    ))
+def _round_entry_ids(round_: Round) -> list[int]:
+    return list(db.session.scalars(round_entry_ids(round_).order_by(Entry.id)))
 
 
-def _existing_pairs(contest: Contest) -> defaultdict[int, set[int]]:
-    """``{entry_id: {judge_id, …}}`` of the contest's existing assignments."""
+def _join_panel(round_: Round, judges: list[User]) -> None:
+    """Add the judges to the round's panel (:class:`RoundJudge`, every category) unless they are on it."""
+    on_panel = set(db.session.scalars(select(RoundJudge.judge_id).where(RoundJudge.round_id == round_.id)))
+    db.session.add_all(RoundJudge(round_id=round_.id, judge_id=judge.id) for judge in judges
+                       if judge.id not in on_panel)
+
+
+def _existing_pairs(round_: Round) -> defaultdict[int, set[int]]:
+    """``{entry_id: {judge_id, …}}`` of the round's existing assignments."""
     pairs: defaultdict[int, set[int]] = defaultdict(set)
     rows = db.session.execute(
-        select(Assignment.entry_id, Assignment.judge_id).join(Entry, Assignment.entry_id == Entry.id)
-        .where(Entry.contest_id == contest.id)
+        select(Assignment.entry_id, Assignment.judge_id).where(Assignment.round_id == round_.id)
     )
     for entry_id, judge_id in rows:
         pairs[entry_id].add(judge_id)

@@ -167,3 +167,24 @@ def test_round_pages_are_for_organizers(client, login, contest, people, method, 
     login(people["judge"])
     url = path.format(contest=contest.id, round=contest.rounds[0].id)
     assert getattr(client, method)(url).status_code == 403
+
+
+def test_judge_steps_aside_and_the_organizer_sees_the_conflict(client, db, login, contest, people, entry):
+    login(people["judge"])
+    assert "recuse-link" in client.get(f"/judge/entries/{entry.id}").get_data(as_text=True)
+    page = client.post(f"/judge/entries/{entry.id}/recuse", data={"reason": ""}).get_data(as_text=True)
+    assert 'id="recuse-form"' in page
+    response = client.post(f"/judge/entries/{entry.id}/recuse", data={"reason": "与作者同一单位"})
+    assert response.status_code == 302 and response.location.endswith("/judge/")
+    assert client.get(f"/judge/entries/{entry.id}").status_code == 404
+    login(people["organizer"])
+    page = client.get(f"/organizer/contests/{contest.id}/conflicts").get_data(as_text=True)
+    assert "与作者同一单位" in page and "评委甲" in page and "Judge stepped aside" in page
+    bad = client.post(f"/organizer/contests/{contest.id}/conflicts",
+                      data={"judge": "nobody", "entry_number": entry.number, "reason": "同一MCN"})
+    text = bad.get_data(as_text=True)
+    assert "No account with this username." in text and 'value="同一MCN"' in text
+    ok = client.post(f"/organizer/contests/{contest.id}/conflicts",
+                     data={"judge": people["other"].username, "entry_number": entry.number, "reason": "同一MCN"})
+    assert ok.status_code == 302
+    assert db.session.scalars(select(Assignment).where(Assignment.entry_id == entry.id)).all() == []

@@ -1,0 +1,155 @@
+"""Conflicts of interest that people record: a judge's recusal (回避) from an assigned entry, with a reason, and
+pairs an organizer enters. A recorded conflict holds for every round of the contest; a recusal frees the
+judge's seat on the entry and gives it to another judge of the round's panel within the round's cap.
+
+Writers flush and never commit; the request commits once.
+"""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from contest.errors import DomainError
+from contest.extensions import db
+from contest.models import (
+    Assignment,
+    Conflict,
+    ConflictSource,
+    Contest,
+    Entry,
+    ReviewState,
+    Round,
+    RoundJudge,
+    User,
+)
+from contest.services.judging.changes import progress_changed
+
+
+class ConflictError(DomainError):
+    """A conflict request breaks a rule; the message is for people. HTTP 409."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class Recusal:
+    """What a recusal did: the ``conflict`` recorded, and the ``replacement`` assignment that took the seat —
+    None when no judge of the panel could (``why`` says why, for the organizer)."""
+
+    conflict: Conflict
+    replacement: Assignment | None
+    why: str = ""
+
+
+def recuse(*, assignment: Assignment, reason: str) -> Recusal:
+    """The assigned judge declares a conflict of interest on the entry (回避): a :class:`Conflict` (source
+    ``declared``) is recorded with the reason, the assignment and its draft review are removed, and the seat
+    goes to the panel judge of the same round with the fewest assignments in it (ties: lower id) who is not on
+    the entry, has no conflict with it, is under the round's cap and judges the entry's category when the
+    round restricts by category.
+
+    Raises :class:`ConflictError` (nothing changed) without a reason or when the judge already submitted a
+    review of the entry (an organizer reopens or voids it first).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ConflictError(_("Say why you step aside from this entry (e.g. 同一单位, 亲属)."))
+    review = assignment.review
+    if review is not None and review.state == ReviewState.SUBMITTED:
+        raise ConflictError(_("You already submitted scores for this entry; ask the organizer to reopen them "
+                              "before stepping aside."))
+    entry, round_, judge_id = assignment.entry, assignment.round, assignment.judge_id
+    conflict = _record(entry=entry, judge_id=judge_id, source=ConflictSource.DECLARED, reason=reason,
+                       by_id=judge_id)
+    db.session.delete(assignment)
+    db.session.flush()
+    replacement, why = _fill_seat(entry=entry, round_id=round_.id)
+    progress_changed(entry.contest_id)
+    return Recusal(conflict=conflict, replacement=replacement, why=why)
+
+
+def add_conflict(*, entry: Entry, judge: User, reason: str, by: User) -> Conflict:
+    """An organizer records that ``judge`` must not judge ``entry``; the judge's unsubmitted assignments to the
+    entry are removed. Raises :class:`ConflictError` when the pair is already recorded, without a reason, or
+    when the judge has a submitted review of the entry (reopen it first, so that no score silently
+    disappears)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ConflictError(_("Say what the conflict is."))
+    assignments = db.session.scalars(select(Assignment).where(Assignment.entry_id == entry.id,
+                                                              Assignment.judge_id == judge.id)).all()
+    if any(a.review is not None and a.review.state == ReviewState.SUBMITTED for a in assignments):
+        raise ConflictError(_("%(judge)s already submitted scores for %(number)s; reopen them first.",
+                              judge=judge.display_name, number=entry.number))
+    conflict = _record(entry=entry, judge_id=judge.id, source=ConflictSource.ORGANIZER, reason=reason,
+                       by_id=by.id)
+    for assignment in assignments:
+        db.session.delete(assignment)
+    db.session.flush()
+    progress_changed(entry.contest_id)
+    return conflict
+
+
+def remove_conflict(*, conflict: Conflict) -> None:
+    """Delete an organizer-entered pair. A judge's own recusal stays (raises :class:`ConflictError`)."""
+    if conflict.source != ConflictSource.ORGANIZER:
+        raise ConflictError(_("A judge's own recusal cannot be removed."))
+    db.session.delete(conflict)
+    db.session.flush()
+
+
+def recorded_conflicts(*, contest: Contest) -> list[Conflict]:
+    """Every recorded conflict of the contest, newest first, with judge and entry loaded."""
+    return list(db.session.scalars(
+        select(Conflict).where(Conflict.contest_id == contest.id)
+        .options(joinedload(Conflict.judge), joinedload(Conflict.entry))
+        .order_by(Conflict.created_at.desc(), Conflict.id.desc())
+    ))
+
+
+def recorded_pairs(*, contest_id: int) -> set[tuple[int, int]]:
+    """``{(judge_id, entry_id)}`` of the contest's recorded conflicts (one query)."""
+    return set(db.session.execute(select(Conflict.judge_id, Conflict.entry_id)
+                                  .where(Conflict.contest_id == contest_id)).tuples())
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _record(*, entry: Entry, judge_id: int, source: ConflictSource, reason: str, by_id: int) -> Conflict:
+    existing = db.session.scalar(select(Conflict).where(Conflict.judge_id == judge_id,
+                                                        Conflict.entry_id == entry.id))
+    if existing is not None:
+        raise ConflictError(_("This conflict of interest is already recorded."))
+    conflict = Conflict(contest_id=entry.contest_id, judge_id=judge_id, entry_id=entry.id, source=source,
+                        reason=reason, created_by_id=by_id)
+    db.session.add(conflict)
+    return conflict
+
+
+def _fill_seat(*, entry: Entry, round_id: int) -> tuple[Assignment | None, str]:
+    """Give the entry's freed seat in the round to the least-loaded eligible panel judge (see :func:`recuse`)."""
+    round_ = db.session.get(Round, round_id)
+    panel = db.session.scalars(select(RoundJudge).where(RoundJudge.round_id == round_id)).all()
+    if not panel:
+        return None, _("The round has no panel to take the seat; assign a judge by hand.")
+    on_entry = set(db.session.scalars(select(Assignment.judge_id).where(Assignment.entry_id == entry.id,
+                                                                        Assignment.round_id == round_id)))
+    conflicted = {judge_id for judge_id, entry_id in recorded_pairs(contest_id=entry.contest_id)
+                  if entry_id == entry.id}
+    loads = dict(db.session.execute(select(Assignment.judge_id, func.count(Assignment.id))
+                                    .where(Assignment.round_id == round_id).group_by(Assignment.judge_id)).all())
+    eligible = [member.judge_id for member in panel
+                if member.judge_id not in on_entry and member.judge_id not in conflicted
+                and member.judge.active
+                and (round_.judge_cap is None or loads.get(member.judge_id, 0) < round_.judge_cap)
+                and (not round_.by_category or not member.categories or entry.category_id in member.categories)]
+    if not eligible:
+        return None, _("No judge of the panel is free for %(number)s (conflicts, caps or categories); assign "
+                       "one by hand.", number=entry.number)
+    judge_id = min(eligible, key=lambda j: (loads.get(j, 0), j))
+    replacement = Assignment(round_id=round_id, judge_id=judge_id, entry_id=entry.id)
+    db.session.add(replacement)
+    db.session.flush()
+    return replacement, ""
