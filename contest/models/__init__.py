@@ -1,4 +1,5 @@
 """All models, one domain per module."""
+from contest.models.audit import AuditAction, AuditEvent
 from contest.models.contest import Category, Contest, Criterion, Orientation
 from contest.models.deadlines import DeadlineExtension
 from contest.models.declarations import (
@@ -21,7 +22,7 @@ from contest.models.types import UTCDateTime, utcnow
 from contest.models.user import Role, User
 
 __all__ = [
-    "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
+    "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
     "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
     "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",
