@@ -42,7 +42,7 @@ def audit_csv(*, filters: AuditFilter) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(audit_header())
-    yield (BOM + out.getvalue()).encode("utf-8")
+    yield BOM.encode("utf-8") + _drain(out)
     for n, row in enumerate(audit_rows(filters=filters), start=1):
         writer.writerow([_csv_text(value) for value in _cells(row)])
         if n % STREAM_BATCH == 0:
