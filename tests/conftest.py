@@ -192,9 +192,9 @@ def empty_all_tables(engine) -> None:
     """Delete every row and restart every sequence, so each test starts as on a new database (ids from 1).
 
     ``DELETE`` rather than ``TRUNCATE``: on these few-row tables it takes ~10 ms against ~120 ms (TRUNCATE
-    swaps the tables' files). The append-only audit trail is emptied too: its triggers are skipped (replica mode,
-    this transaction only; the test role is a superuser). Waits at most 10 s for locks, so that a connection a test left open fails the
-    next test instead of hanging it.
+    swaps the tables' files). The append-only audit trail is emptied too: its triggers are skipped (replica
+    mode, this transaction only; the test role is a superuser). Waits at most 10 s for locks, so that a
+    connection a test left open fails the next test instead of hanging it.
     """
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL lock_timeout = '10s'"))

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField, StringField
+from wtforms import DateField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from contest.models import AuditAction
@@ -25,9 +25,11 @@ class AuditFilterForm(Form):
         super().__init__(formdata)
         self.given = {name: formdata.get(name) for name in ("entry", "judge", "action", "since", "until")
                       if formdata.get(name) not in (None, "", "0")}
-        self.judge.choices = [(0, _l("Every judge")), *judges]
-        self.action.choices = [("", _l("Every action")),
-                               *((action.value, ACTION_LABELS[action]) for action in AuditAction)]
+        self.judge.choices = [SelectChoice(0, _l("Every judge")),
+                              *(SelectChoice(user_id, name) for user_id, name in judges)]
+        self.action.choices = [SelectChoice("", _l("Every action")),
+                               *(SelectChoice(action.value, ACTION_LABELS.get(action, action.value))
+                                 for action in AuditAction)]
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:

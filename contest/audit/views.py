@@ -29,7 +29,7 @@ def log(contest_id: int | None):
     """One page of events; ``?before=<id>`` pages on to older ones."""
     contest, form, filters = _filtered(contest_id)
     page = audit_page(filters=filters, before_id=request.args.get("before", type=int),
-                      per_page=current_app.config["PAGE_SIZE"]) if filters else None
+                      per_page=current_app.config["PAGE_SIZE"]) if filters is not None else None
     return render_template("audit/log.html", contest=contest, form=form, page=page, labels=ACTION_LABELS,
                            args=form.query_args())
 
@@ -38,9 +38,7 @@ def log(contest_id: int | None):
 @bp.route("/contests/<int:contest_id>/audit.csv")
 def export_csv(contest_id: int | None):
     """Every event the filters of the page keep, oldest first, streamed (400 for invalid filters)."""
-    contest, _form, filters = _filtered(contest_id)
-    if filters is None:
-        abort(400)
+    contest, filters = _export_filters(contest_id)
     response = Response(stream_with_context(audit_csv(filters=filters)), mimetype=CSV_MIMETYPE)
     return _attachment(response, contest, "csv")
 
@@ -49,9 +47,7 @@ def export_csv(contest_id: int | None):
 @bp.route("/contests/<int:contest_id>/audit.xlsx")
 def export_xlsx(contest_id: int | None):
     """As :func:`export_csv`, as a workbook."""
-    contest, _form, filters = _filtered(contest_id)
-    if filters is None:
-        abort(400)
+    contest, filters = _export_filters(contest_id)
     workbook = audit_xlsx(filters=filters)
     return _attachment(send_file(workbook, mimetype=XLSX_MIMETYPE), contest, "xlsx")
 
@@ -72,6 +68,14 @@ def _filtered(contest_id: int | None) -> tuple[Contest | None, AuditFilterForm, 
             form.entry.errors = [_("No entry of this contest has the number %(number)s.", number=form.entry.data)]
             return contest, form, None
     return contest, form, form.filters(contest_id=contest_id, entry_id=entry_id)
+
+
+def _export_filters(contest_id: int | None) -> tuple[Contest | None, AuditFilter]:
+    """The contest and the filters of an export; 400 when the filters are invalid (the page says why)."""
+    contest, _form, filters = _filtered(contest_id)
+    if filters is None:
+        abort(400)
+    return contest, filters
 
 
 def _attachment(response, contest: Contest | None, extension: str):

@@ -22,7 +22,8 @@ from contest.models.types import UTCDateTime, utcnow
 from contest.models.user import Role, User
 
 __all__ = [
-    "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
+    "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration",
+    "Criterion", "CriterionScore",
     "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
     "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",

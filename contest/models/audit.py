@@ -80,14 +80,15 @@ class AuditEvent(db.Model):
     contest_id: Mapped[int | None] = mapped_column(Integer)
     entry_id: Mapped[int | None] = mapped_column(Integer)
     subject_user_id: Mapped[int | None] = mapped_column(Integer)
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
 #: Triggers that make the database refuse to change or remove rows of the trail, per dialect (DDL text: a
-#: literal ``%`` is written ``%%``). PostgreSQL: UPDATE, DELETE and TRUNCATE raise. SQLite: UPDATE and DELETE abort (SQLite's batch migrations copy a table
-#: without its triggers: a migration that alters ``audit_event`` in batch mode must create them again).
+#: literal ``%`` is written ``%%``). PostgreSQL: UPDATE, DELETE and TRUNCATE raise. SQLite: UPDATE and DELETE
+#: abort (SQLite's batch migrations copy a table without its triggers: a migration that alters
+#: ``audit_event`` in batch mode must create them again).
 APPEND_ONLY_DDL = {
     "postgresql": [
         """CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -43,8 +43,9 @@ def audit_csv(*, filters: AuditFilter) -> Iterator[bytes]:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(audit_header())
     yield BOM.encode("utf-8") + _drain(out)
+    names = _names()
     for n, row in enumerate(audit_rows(filters=filters), start=1):
-        writer.writerow([_csv_text(value) for value in _cells(row)])
+        writer.writerow([_csv_text(value) for value in _cells(row, names)])
         if n % STREAM_BATCH == 0:
             yield _drain(out)
     yield _drain(out)
@@ -60,20 +61,26 @@ def audit_xlsx(*, filters: AuditFilter) -> IO[bytes]:
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     sheet.append(audit_header())
+    names = _names()
     for row in audit_rows(filters=filters):
-        sheet.append([_xlsx_cell(sheet, value) for value in _cells(row)])
+        sheet.append([_xlsx_cell(sheet, value) for value in _cells(row, names)])
     out = tempfile.TemporaryFile()
     workbook.save(out)
     out.seek(0)
     return out
 
 
-def _cells(row) -> list:
+def _names() -> dict:
+    """The translated action labels, and "System" under None, looked up once per export."""
+    return {action: str(label) for action, label in ACTION_LABELS.items()} | {None: _("System")}
+
+
+def _cells(row, names: dict) -> list:
     """The values of one exported row: time (naive Beijing time) first, then texts (None when empty)."""
     actor = f"{row.actor_name} ({row.actor_username})" if row.actor_username else (
-        _("System") if row.actor_ip is None else None)
+        names[None] if row.actor_ip is None else None)
     subject = f"{row.subject_name} ({row.subject_username})" if row.subject_username else None
-    return [row.at.astimezone(BEIJING).replace(tzinfo=None), str(ACTION_LABELS.get(row.action, row.action)),
+    return [row.at.astimezone(BEIJING).replace(tzinfo=None), names.get(row.action, row.action),
             actor, row.actor_ip, row.contest_code, row.entry_number, subject, _json_text(row.before),
             _json_text(row.after), row.reason or None]
 

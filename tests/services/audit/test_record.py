@@ -298,3 +298,14 @@ def test_sqlite_refuses_to_change_or_remove_rows(db, statement):
         db.session.execute(text(statement))
     db.session.rollback()
     assert db.session.scalar(text("SELECT count(*) FROM audit_event")) == 1
+
+
+def test_every_action_has_a_chinese_label(app):
+    from flask_babel import force_locale
+
+    from contest.services.audit.queries import ACTION_LABELS
+
+    with force_locale("zh"):
+        labels = {action: str(ACTION_LABELS.get(action)) for action in AuditAction}
+    untranslated = [action for action, label in labels.items() if not label or label.isascii()]
+    assert untranslated == []
