@@ -1,5 +1,8 @@
 """Organizer pages: the audit trail (审计日志) of a contest — or of everything, account actions included —
 filtered by entry, judge, action and days, newest first, and its CSV / XLSX downloads with the same filters."""
+import re
+from datetime import datetime
+
 from flask import (
     Blueprint,
     Response,
@@ -15,12 +18,28 @@ from flask_babel import gettext as _
 from contest.audit.forms import AuditFilterForm
 from contest.auth.access import require_role
 from contest.extensions import db
+from contest.formatting import format_datetime_local
 from contest.models import Contest, Role
 from contest.services.audit.exports import CSV_MIMETYPE, XLSX_MIMETYPE, audit_csv, audit_xlsx
 from contest.services.audit.queries import ACTION_LABELS, AuditFilter, audit_page, entry_id_of, judge_choices
 
 bp = Blueprint("audit", __name__)
 require_role(bp, Role.ORGANIZER)
+#: How the trail stores a time (ISO 8601, UTC): shown to people in Beijing time.
+STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
+
+
+@bp.context_processor
+def _template_helpers():
+    return {"shown": shown}
+
+
+def shown(value) -> str:
+    """A value of ``before``/``after`` as people read it: a stored time in Beijing time
+    (``2026-03-01 09:00:00``), anything else as text."""
+    if isinstance(value, str) and STORED_TIME.match(value):
+        return format_datetime_local(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm:ss")
+    return str(value)
 
 
 @bp.route("/audit", defaults={"contest_id": None})

@@ -158,6 +158,15 @@ def test_a_request_records_the_signed_in_user_and_the_forwarded_address(client, 
         AuditAction.ENTRY_DISQUALIFIED, organizer.id, "203.0.113.50", "抄袭")
 
 
+def test_times_before_and_after_are_shown_in_beijing_time(client, organizer, db, make_contest):
+    contest = make_contest()
+    record(AuditAction.DEADLINE_EXTENDED, contest_id=contest.id, before={"closes_at": "2026-04-30T15:59:00+00:00"},
+           after={"closes_at": "2026-05-02T16:00:00+00:00"}, reason="网络故障")
+    db.session.commit()
+    html = client.get(f"/organizer/contests/{contest.id}/audit").get_data(as_text=True)
+    assert "2026-04-30 23:59:00" in html and "2026-05-03 00:00:00" in html
+
+
 def test_judges_cannot_see_the_trail(client, login, make_user, world):
     login(make_user(Role.JUDGE))
     assert client.get(f"/organizer/contests/{world['contest'].id}/audit").status_code == 403
