@@ -77,7 +77,7 @@ def app_languages() -> list[str]:
 def register_extensions(app: Flask) -> None:
     from contest import models  # noqa: F401  (register tables on the metadata)
     from contest.extensions import babel, csrf, db, login_manager, migrate
-    from contest.infra import rate_limits, sqlite, storage, tasks
+    from contest.infra import actor, rate_limits, sqlite, storage, tasks
     from contest.services.accounts.sessions import load_session_user
 
     db.init_app(app)
@@ -91,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.localize_callback = str  # the flashed text, in the language of the request
     login_manager.login_message_category = "warning"
     rate_limits.init_app(app)
+    actor.init_app(app)  # who acts, from which address: the audit trail's (after ProxyFix)
     storage.init_app(app)
     register_tasks()
     tasks.init_app(app)
@@ -128,6 +129,7 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from contest.audit.views import bp as audit_bp
     from contest.auth.views import bp as auth_bp
     from contest.judging.views import bp as judging_bp
     from contest.main.views import bp as main_bp
@@ -149,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp, url_prefix="/organizer")
     app.register_blueprint(rounds_bp, url_prefix="/organizer")
     app.register_blueprint(stats_bp, url_prefix="/organizer")
+    app.register_blueprint(audit_bp, url_prefix="/organizer")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
     app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")
 

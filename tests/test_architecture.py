@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "contest"
-BLUEPRINTS = ("auth", "judging", "main", "organizer", "results", "stats", "submissions", "uploads", "watch")
+BLUEPRINTS = ("audit", "auth", "judging", "main", "organizer", "results", "stats", "submissions", "uploads", "watch")
 REQUEST_BOUND = {"request", "session", "flash", "render_template", "redirect", "url_for", "g"}
 
 

@@ -1,4 +1,5 @@
 """All models, one domain per module."""
+from contest.models.audit import AuditAction, AuditEvent
 from contest.models.conflicts import Conflict, ConflictSource, RoundJudge
 from contest.models.contest import Category, Contest, Criterion, Orientation
 from contest.models.deadlines import DeadlineExtension
@@ -25,7 +26,8 @@ from contest.models.user import Role, User
 __all__ = [
     "Aggregation", "PromotionRule", "Round", "RoundEntry", "ScoreVisibility",
     "Conflict", "ConflictSource", "RoundJudge",
-    "AigcUse", "Assignment", "Category", "Contest", "ContestDeclaration", "Criterion", "CriterionScore",
+    "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration",
+    "Criterion", "CriterionScore",
     "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
     "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",

@@ -197,7 +197,7 @@ def test_organizer_pages(recorder, page, live_server, world):
     contest, ready = world["contest"], world["ready"]
     log_in(page, live_server, world["users"][Role.ORGANIZER])
     pages = [f"/organizer/contests/{contest.id}/{name}"
-             for name in ("edit", "assignments", "progress", "results")]
+             for name in ("edit", "assignments", "progress", "results", "audit")]
     for path in ["/organizer/", "/organizer/contests/new", *pages, "/organizer/judges",
                  "/organizer/judges/new"]:
         recorder.visit(path)

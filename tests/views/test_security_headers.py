@@ -14,7 +14,8 @@ PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 #: Which role's pages each blueprint holds (None: public pages).
 ROLE_OF_BLUEPRINT = {"main": None, "auth": None, "static": None, "submissions": Role.CREATOR,
                      "watch": Role.CREATOR, "judging": Role.JUDGE, "organizer": Role.ORGANIZER,
-                     "results": Role.ORGANIZER, "stats": Role.ORGANIZER}
+                     "results": Role.ORGANIZER, "stats": Role.ORGANIZER, "rounds": Role.ORGANIZER,
+                     "audit": Role.ORGANIZER}
 EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                 "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
                 "form-action 'self'; frame-ancestors 'none'")
@@ -45,6 +46,7 @@ def world(db, make_user, make_contest, make_entry):
     db.session.add(Assignment(entry=entry, judge=users[Role.JUDGE]))
     db.session.commit()
     return {"users": users, "values": {"entry_id": entry.id, "contest_id": contest.id, "code": "en",
+                                      "round_id": contest.rounds[0].id,
                                       "user_id": users[Role.JUDGE].id,
                                       "filename": "css/app.css"}}
 

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from contest.extensions import db
-from contest.models import Role, User
+from contest.models import AuditAction, Role, User
+from contest.services.audit.record import record
 from contest.services.accounts.errors import AccountError
 
 #: Roles whose accounts an organizer may deactivate, reactivate or sign out everywhere.
@@ -43,22 +44,29 @@ def deactivate_account(*, user: User, by: User) -> None:
     """Deactivate a judge's or creator's account: it can no longer log in and its sessions end. Raises
     :class:`AccountError` for organizer accounts (and one's own)."""
     _check_managed(user, by)
+    before = user.active
     user.active = False
     db.session.flush()
     end_all_sessions(user=user)
+    record(AuditAction.ACCOUNT_DEACTIVATED, contest_id=None, subject_user_id=user.id, before={"active": before},
+           after={"active": False})
 
 
 def reactivate_account(*, user: User, by: User) -> None:
     """Let a deactivated judge or creator log in again (with the password they had)."""
     _check_managed(user, by)
+    before = user.active
     user.active = True
     db.session.flush()
+    record(AuditAction.ACCOUNT_REACTIVATED, contest_id=None, subject_user_id=user.id, before={"active": before},
+           after={"active": True})
 
 
 def sign_out_everywhere(*, user: User, by: User) -> None:
     """An organizer ends every session of a judge or creator (a lost phone, a shared computer)."""
     _check_managed(user, by)
     end_all_sessions(user=user)
+    record(AuditAction.ACCOUNT_SIGNED_OUT, contest_id=None, subject_user_id=user.id)
 
 
 def _check_managed(user: User, by: User) -> None:

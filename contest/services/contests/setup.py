@@ -15,6 +15,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.models import (
     Assignment,
+    AuditAction,
     Category,
     Contest,
     Criterion,
@@ -24,6 +25,8 @@ from contest.models import (
     Review,
     ReviewState,
 )
+from contest.services.audit.contests import contest_settings, record_contest_changes, rubric_lines
+from contest.services.audit.record import record
 from contest.services.contests import technical_rules as contest_rules
 from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.judging.reviews import update_review_total
@@ -98,6 +101,8 @@ def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: date
     db.session.flush()
     set_categories(contest=contest, names=categories)
     set_rubric(contest=contest, criteria=criteria)
+    record(AuditAction.CONTEST_CREATED, contest_id=contest.id,
+           after={"code": contest.code, "title": contest.title})
     return contest
 
 
@@ -118,6 +123,7 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
             lambda: categories is None or _check_category_names(categories),
             lambda: criteria is None or _check_rubric_shape(criteria))
     code = _check_code(code, contest=contest)
+    settings, rubric = contest_settings(contest), rubric_lines(contest)
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
@@ -129,6 +135,7 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
         set_categories(contest=contest, names=categories)
     if criteria is not None:
         set_rubric(contest=contest, criteria=criteria)
+    record_contest_changes(contest, settings=settings, rubric=rubric)
     return contest
 
 

@@ -21,6 +21,7 @@ from contest.models import (
     RoundJudge,
     User,
 )
+from contest.services.audit.judging import record_assignment_removed, record_assignments_created
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.recusal import recorded_pairs
 from contest.services.judging.rounds import current_round, round_entry_ids
@@ -70,6 +71,7 @@ def assign_all(*, contest: Contest, judges: list[User], round_: Round | None = N
                if judge.id not in have[entry_id] and (judge.id, entry_id) not in conflicts]
     db.session.add_all(created)
     db.session.flush()
+    record_assignments_created(created, contest_id=contest.id)
     progress_changed(contest.id)
     return len(created)
 
@@ -106,6 +108,7 @@ def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int, ro
             load[judge_id] += 1
     db.session.add_all(created)
     db.session.flush()
+    record_assignments_created(created, contest_id=contest.id)
     progress_changed(contest.id)
     return len(created)
 
@@ -117,6 +120,7 @@ def remove_assignment(*, assignment: Assignment) -> None:
         raise AssignmentError(_("%(judge)s already submitted a review of this entry; the assignment stays.",
                                 judge=assignment.judge.display_name))
     contest_id = assignment.entry.contest_id
+    record_assignment_removed(assignment)
     db.session.delete(assignment)
     db.session.flush()
     progress_changed(contest_id)

@@ -30,6 +30,7 @@ from contest.models import (
     ReviewState,
     utcnow,
 )
+from contest.services.audit.judging import record_review_saved, review_values
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.rounds import check_accepts_reviews
 
@@ -114,6 +115,7 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
     if review is not None and review.state == ReviewState.SUBMITTED:
         raise ReviewError(_("These scores were already submitted and are final."))
     clean = _checked_scores(entry.contest.criteria, scores, submit=submit)
+    before = review_values(review, entry.contest.criteria)
     if review is None:
         review = Review(assignment=assignment)
         db.session.add(review)
@@ -124,6 +126,7 @@ def save_review(*, assignment: Assignment, scores: dict[int, Decimal | None], co
         review.submitted_at = utcnow()
     update_review_total(review)
     db.session.flush()
+    record_review_saved(review, before, submitted=submit)
     progress_changed(entry.contest_id)
     return review
 

@@ -26,6 +26,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.models import (
     Assignment,
+    AuditAction,
     Entry,
     ReplacementPermit,
     Review,
@@ -33,6 +34,8 @@ from contest.models import (
     VoidedReview,
     utcnow,
 )
+from contest.services.audit.judging import record_review_voided
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 from contest.services.submissions.entries import EDITABLE
 from contest.services.submissions.errors import SubmissionError
@@ -108,6 +111,8 @@ def allow_replacement(*, entry: Entry, organizer: User, reason: str) -> Replacem
     permit = ReplacementPermit(entry=entry, reason=reason, allowed_by=organizer)
     db.session.add(permit)
     db.session.flush()
+    record(AuditAction.REPLACEMENT_ALLOWED, contest_id=entry.contest_id, entry_id=entry.id,
+           subject_user_id=entry.creator_id, after={"permit_id": permit.id}, reason=reason)
     return permit
 
 
@@ -118,6 +123,8 @@ def revoke_permit(*, permit: ReplacementPermit, organizer: User) -> None:
         raise PermitError(_("This permission was already used or withdrawn."))
     permit.revoked_at, permit.revoked_by = utcnow(), organizer
     db.session.flush()
+    record(AuditAction.REPLACEMENT_REVOKED, contest_id=permit.entry.contest_id, entry_id=permit.entry_id,
+           subject_user_id=permit.entry.creator_id, before={"permit_id": permit.id})
 
 
 def use_permit(*, entry: Entry) -> list[VoidedReview]:
@@ -144,6 +151,7 @@ def use_permit(*, entry: Entry) -> list[VoidedReview]:
 
 def _void(assignment: Assignment, permit: ReplacementPermit) -> VoidedReview:
     review = assignment.review
+    record_review_voided(assignment, reason=permit.reason, permit_id=permit.id)
     copy = VoidedReview(
         assignment=assignment, permit=permit, state=review.state, comment=review.comment, total=review.total,
         scores={str(score.criterion_id): str(score.points) for score in review.scores},

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from contest.extensions import db
 from contest.models import (
     AigcUse,
+    AuditAction,
     Contest,
     ContestDeclaration,
     DeclarationAcceptance,
@@ -28,6 +29,7 @@ from contest.models import (
     User,
     utcnow,
 )
+from contest.services.audit.record import record
 from contest.services.submissions.errors import SubmissionError
 
 #: Longest declaration text (characters) and list of AIGC tools (characters).
@@ -130,6 +132,10 @@ def update_declarations(*, contest: Contest, texts: dict[str, str], by: User) ->
         row.text, row.version, row.updated_at, row.updated_by_id = text, version, utcnow(), by.id
         db.session.add(row)
     db.session.flush()
+    if changed:
+        record(AuditAction.DECLARATIONS_CHANGED, contest_id=contest.id,
+               before={key.value: current[key].text for key, _text in changed},
+               after={key.value: text for key, text in changed})
     return [key for key, _text in changed]
 
 

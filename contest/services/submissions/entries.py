@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from contest.extensions import db
 from contest.labels import state_label
 from contest.models import (
+    AuditAction,
     Category,
     Contest,
     Entry,
@@ -38,6 +39,7 @@ from contest.models import (
     VideoState,
     utcnow,
 )
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
 from contest.services.submissions.errors import SubmissionError
@@ -193,8 +195,10 @@ def withdraw_entry(*, entry: Entry, reason: str, at: datetime | None = None) -> 
     require_open(entry.contest, at, creator_id=entry.creator_id)
     require_editable(entry)
     reason = _check_reason(reason, _("Say why you withdraw the entry."))
+    before = entry.state
     move(entry, EntryState.WITHDRAWN)
     _record_change(entry, reason=reason, by_id=entry.creator_id, at=at)
+    _audit_state(AuditAction.ENTRY_WITHDRAWN, entry, before, reason)
     return entry
 
 
@@ -205,8 +209,10 @@ def disqualify_entry(*, entry: Entry, reason: str, by: User, at: datetime | None
     Raises :class:`SubmissionError` without a reason or for an entry already withdrawn/disqualified.
     """
     reason = _check_reason(reason, _("Say why the entry is disqualified; its creator will see it."))
+    before = entry.state
     move(entry, EntryState.DISQUALIFIED)
     _record_change(entry, reason=reason, by_id=by.id, at=at or utcnow())
+    _audit_state(AuditAction.ENTRY_DISQUALIFIED, entry, before, reason)
     progress_changed(entry.contest_id)
     return entry
 
@@ -223,3 +229,8 @@ def _check_reason(reason: str | None, missing: str) -> str:
 def _record_change(entry: Entry, *, reason: str, by_id: int, at: datetime) -> None:
     entry.state_reason, entry.state_changed_by_id, entry.state_changed_at = reason, by_id, at
     db.session.flush()
+
+
+def _audit_state(action: AuditAction, entry: Entry, before: EntryState, reason: str) -> None:
+    record(action, contest_id=entry.contest_id, entry_id=entry.id, subject_user_id=entry.creator_id,
+           before={"state": before}, after={"state": entry.state}, reason=reason)

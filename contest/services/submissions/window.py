@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import Contest, DeadlineExtension, Role, User, utcnow
+from contest.models import AuditAction, Contest, DeadlineExtension, Role, User, utcnow
+from contest.services.audit.record import record
 from contest.services.submissions.errors import SubmissionError
 
 
@@ -101,6 +102,9 @@ def extend_deadline(*, contest: Contest, creator: User, closes_at: datetime, rea
         raise SubmissionError(reasons)
     extension = extension_for(contest, creator.id) or DeadlineExtension(contest_id=contest.id,
                                                                         creator_id=creator.id)
+    record(AuditAction.DEADLINE_EXTENDED, contest_id=contest.id, subject_user_id=creator.id,
+           before={"closes_at": extension.closes_at or contest.closes_at}, after={"closes_at": closes_at},
+           reason=reason)
     extension.closes_at, extension.reason, extension.granted_by_id, extension.granted_at = (
         closes_at, reason, by.id, at)
     db.session.add(extension)

@@ -68,6 +68,8 @@ ORGANIZER_URLS = [
     ("GET", "/organizer/entries/{e}"), ("POST", "/organizer/entries/{e}/disqualify"),
     ("GET", "/organizer/entries/{e}/disqualify"), ("POST", "/organizer/entries/{e}/extension"),
     ("GET", "/organizer/contests/{c}/declarations"), ("POST", "/organizer/contests/{c}/declarations"),
+    ("GET", "/organizer/contests/{c}/audit"), ("GET", "/organizer/contests/{c}/audit.csv"),
+    ("GET", "/organizer/contests/{c}/audit.xlsx"), ("GET", "/organizer/audit"),
 ]
 
 
