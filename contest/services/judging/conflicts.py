@@ -44,9 +44,10 @@ def normalise_org(name: str | None) -> str:
     Steps: Unicode NFKC (full-width letters, digits and brackets → half-width, ㈱-style compatibility forms
     expanded); case-folding (Latin lower case); Latin company forms in :data:`LATIN_COMPANY_SUFFIX` dropped at the
     end; every whitespace, punctuation, symbol and control/format character removed (Unicode categories Z*, P*,
-    S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …); then the Chinese company forms of
-    :data:`CN_COMPANY_SUFFIXES` dropped from the end until none is left. Placeholders in :data:`NO_ORG`
-    ("无", "个人", "N/A" …) give ``""``.
+    S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …) and NFKC again (a combining mark left
+    alone composes with its letter); then the Chinese company forms of :data:`CN_COMPANY_SUFFIXES` dropped
+    from the end until none is left (not past a 分公司). Placeholders in :data:`NO_ORG` ("无", "个人", "N/A" …)
+    give ``""``.
 
     ``"杭州 星河传媒有限公司"``, ``"杭州星河传媒有限责任公司"``, ``"杭州星河传媒（有限公司）"`` and
     ``"杭州星河传媒（集团）股份有限公司"`` all give ``"杭州星河传媒"``.
@@ -56,7 +57,8 @@ def normalise_org(name: str | None) -> str:
     text = unicodedata.normalize("NFKC", name).casefold().strip()
     while (shorter := LATIN_COMPANY_SUFFIX.sub("", text)) != text:
         text = shorter
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] not in "ZPSC")
+    text = unicodedata.normalize(
+        "NFKC", "".join(ch for ch in text if unicodedata.category(ch)[0] not in "ZPSC"))
     if text in NO_ORG:
         return ""
     stripped = True
