@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import repeat
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -148,36 +149,70 @@ def derive_conflicts(judges: Iterable[JudgeTies], entries: Iterable[EntryTies],
     kept (the caller's ids are trusted). Raises :class:`ConflictError` when a declared recusal has an empty
     reason. Cost: one pass over judges and entries plus one step per conflict found.
     """
-    found: defaultdict[tuple[int, int], list[ConflictReason]] = defaultdict(list)
-    reasons: dict[tuple[ConflictSource, str], ConflictReason] = {}
-
-    def add(judge_id: int, entry_id: int, source: ConflictSource, detail: str = "") -> None:
-        reason = reasons.get((source, detail))
-        if reason is None:
-            reason = reasons[(source, detail)] = ConflictReason(source, detail)
-        have = found[(judge_id, entry_id)]
-        if reason not in have:
-            have.append(reason)
-
     by_org, by_user = _index_judges(judges)
+    reasons = _Reasons()
+    found: Conflicts = {}
     for entry in entries:
-        for user_id in entry.creator_user_ids:
-            for judge_id in by_user.get(user_id, ()):
-                add(judge_id, entry.entry_id, ConflictSource.CREATOR)
-        for key, entry_is_unit in _org_keys(entry):
-            for judge_id, judge_is_unit in by_org.get(key, ()):
-                source = ConflictSource.SAME_UNIT if entry_is_unit and judge_is_unit else ConflictSource.SAME_MCN
-                add(judge_id, entry.entry_id, source, key)
+        entry_id, keys = entry.entry_id, list(_org_keys(entry))
+        creators = [judge_id for user_id in entry.creator_user_ids for judge_id in by_user.get(user_id, ())]
+        if len(keys) == 1 and not creators:  # the usual case: one organisation, a dict filled in C
+            judge_ids, found_reasons = reasons.for_org(by_org, *keys[0])
+            found.update(zip(zip(judge_ids, repeat(entry_id)), found_reasons))
+            continue
+        mine: dict[int, tuple[ConflictReason, ...]] = {}
+        for key, entry_is_unit in keys:
+            for judge_id, reason in zip(*reasons.for_org(by_org, key, entry_is_unit)):
+                mine[judge_id] = _merge(mine.get(judge_id, ()), reason)
+        for judge_id in creators:
+            mine[judge_id] = _merge(mine.get(judge_id, ()), reasons.one(ConflictSource.CREATOR))
+        found.update(((judge_id, entry_id), reason) for judge_id, reason in mine.items())
     for declared in declared_pairs:
         reason = (declared.reason or "").strip()
         if not reason:
             raise ConflictError(_("A recusal needs a reason (judge %(judge)s, entry %(entry)s).",
                                   judge=declared.judge_id, entry=declared.entry_id))
-        add(declared.judge_id, declared.entry_id, ConflictSource.DECLARED, reason)
+        pair = (declared.judge_id, declared.entry_id)
+        found[pair] = _merge(found.get(pair, ()), reasons.one(ConflictSource.DECLARED, reason))
     for pair in organizer_pairs:
-        add(pair[0], pair[1], ConflictSource.ORGANIZER, pair[2] if len(pair) > 2 else "")
-    order = list(ConflictSource)
-    return {pair: tuple(sorted(have, key=lambda r: order.index(r.source))) for pair, have in found.items()}
+        key = (pair[0], pair[1])
+        found[key] = _merge(found.get(key, ()),
+                            reasons.one(ConflictSource.ORGANIZER, pair[2] if len(pair) > 2 else ""))
+    return found
+
+
+SOURCE_ORDER = {source: n for n, source in enumerate(ConflictSource)}
+
+
+def _merge(have: tuple[ConflictReason, ...], more: tuple[ConflictReason, ...]) -> tuple[ConflictReason, ...]:
+    """The reasons of both, each once, in :class:`ConflictSource` order."""
+    if not have:
+        return more
+    return tuple(sorted(set(have) | set(more), key=lambda r: (SOURCE_ORDER[r.source], r.detail)))
+
+
+class _Reasons:
+    """Shared reason tuples, and per organisation key the matching judges with their reasons."""
+
+    def __init__(self):
+        self.reasons: dict[tuple[ConflictSource, str], tuple[ConflictReason]] = {}
+        self.orgs: dict[tuple[str, bool], tuple[tuple[int, ...], tuple[tuple[ConflictReason], ...]]] = {}
+
+    def one(self, source: ConflictSource, detail: str = "") -> tuple[ConflictReason]:
+        reason = self.reasons.get((source, detail))
+        if reason is None:
+            reason = self.reasons[(source, detail)] = (ConflictReason(source, detail),)
+        return reason
+
+    def for_org(self, by_org, key: str, entry_is_unit: bool):
+        """``(judge ids, their reason tuples)`` for creators of an organisation ``key`` (a unit or an MCN)."""
+        hit = self.orgs.get((key, entry_is_unit))
+        if hit is None:
+            judges = by_org.get(key, ())
+            hit = self.orgs[(key, entry_is_unit)] = (
+                tuple(judge_id for judge_id, _unit in judges),
+                tuple(self.one(ConflictSource.SAME_UNIT if entry_is_unit and judge_is_unit
+                               else ConflictSource.SAME_MCN, key) for _judge, judge_is_unit in judges))
+        return hit
 
 
 def _index_judges(judges: Iterable[JudgeTies]):
