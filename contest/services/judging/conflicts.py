@@ -42,10 +42,10 @@ NO_ORG = frozenset({"无", "没有", "暂无", "个人", "无单位", "无mcn", 
 def normalise_org(name: str | None) -> str:
     """The comparison key of a unit / company / MCN name; ``""`` means "no organisation" and never conflicts.
 
-    Steps: Unicode NFKC (full-width letters, digits and brackets → half-width, ㈱-style compatibility forms
-    expanded); case-folding (Latin lower case); Latin company forms in :data:`LATIN_COMPANY_SUFFIX` dropped at the
-    end; every whitespace, punctuation, symbol and control/format character removed (Unicode categories Z*, P*,
-    S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …) and NFKC again (a combining mark left
+    Steps: Unicode NFKC (full-width letters, digits and brackets → half-width, ㈱-style compatibility
+    forms expanded); case-folding (Latin lower case); Latin company forms in :data:`LATIN_COMPANY_SUFFIX`
+    dropped at the end; every whitespace, punctuation, symbol and control/format character removed (Unicode
+    categories Z*, P*, S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …) and NFKC again (a combining mark left
     alone composes with its letter); then the Chinese company forms of :data:`CN_COMPANY_SUFFIXES` dropped
     from the end until none is left (not past a 分公司). Placeholders in :data:`NO_ORG` ("无", "个人", "N/A" …)
     give ``""``.
@@ -144,8 +144,8 @@ def derive_conflicts(judges: Iterable[JudgeTies], entries: Iterable[EntryTies],
 
     Organisation names are compared by :func:`normalise_org` (empty keys never match). A judge's unit or MCN
     matching a creator's unit gives ``SAME_UNIT`` when both are units, else ``SAME_MCN``; ``detail`` is the
-    normalised name. ``CREATOR`` when the judge's ``user_id`` is among ``creator_user_ids``. ``organizer_pairs``
-    are ``(judge_id, entry_id)`` or ``(judge_id, entry_id, note)``. Pairs naming an unknown judge or entry are
+    normalised name. ``CREATOR`` when the judge's ``user_id`` is among ``creator_user_ids``.
+    ``organizer_pairs`` are ``(judge_id, entry_id)`` or ``(judge_id, entry_id, note)``. Pairs naming an unknown judge or entry are
     kept (the caller's ids are trusted). Raises :class:`ConflictError` when a declared recusal has an empty
     reason. Cost: one pass over judges and entries plus one step per conflict found.
     """
@@ -231,8 +231,8 @@ def _index_judges(judges: Iterable[JudgeTies]):
 
 
 def _org_keys(entry: EntryTies) -> Iterable[tuple[str, bool]]:
-    """``(org key, is_unit)`` of the entry's creators, each key once; a name that is a unit for one creator counts as a
-    unit."""
+    """``(org key, is_unit)`` of the entry's creators, each key once; a name that is a unit for one creator
+    counts as a unit."""
     keys: dict[str, bool] = {}
     for mcn in entry.creator_mcns:
         key = normalise_org(mcn)

@@ -4,13 +4,16 @@ Pure Python over plain dataclasses and ids (no ORM): the caller passes the entri
 conflicted pairs (:func:`contest.services.judging.conflicts.derive_conflicts`) and the round's existing
 assignments, and writes the returned pairs itself.
 
-Balanced, precisely: a judge's *load* is their number of assignments in the round, existing ones included. Only
-the new seats of the plan can move. A plan is balanced when no chain of moves "judge a hands entry e₁ to b₁, b₁
-hands e₂ to b₂, …, to bₖ" (each taker eligible for the entry it takes: not conflicted, not already on it, in its
-category when categories restrict) goes from a judge with load ℓ to a judge bₖ below their cap with load ≤ ℓ − 2.
-By Harvey, Ladner, Lovász & Tamir, "Semi-matchings for bipartite graphs and load balancing" (J. Algorithms
-59, 2006), this is the same as the sorted load vector being lexicographically smallest (the largest load as small
-as it can be, then the next …; equally, the sum of squared loads is least). Consequence: two judges who could
+Balanced, precisely: a judge's *load* is their number of assignments in the round, existing ones included.
+Only the new seats of the plan can move. A plan is balanced when no chain of moves "judge a hands entry e₁ to
+b₁, b₁ hands e₂ to b₂, …, to bₖ" (each taker eligible for the entry it takes: not conflicted, not already on
+it, in its category when categories restrict) goes from a judge with load ℓ to a judge bₖ below their cap
+with load ≤ ℓ − 2. Such a chain is a negative cycle of the flow "entries → judges" with cost Σ load², so its
+absence means that sum is least; and on these load vectors (an M-convex set) least Σ load² is the same as the
+sorted loads being lexicographically smallest — the largest load as small as it can be, then the next …
+(Harvey, Ladner, Lovász & Tamir, "Semi-matchings for bipartite graphs and load balancing", J. Algorithms 59,
+2006, for one judge per entry; Frank & Murota, "Discrete decreasing minimization", Math. Programming, 2022,
+in general). Consequence: two judges who could
 each take the other's entries and are both below their cap differ by at most one — so with no categories, no
 caps reached and few conflicts, all loads are within one of each other; a judge kept lower by conflicts,
 categories or a full cap is lower only because no move can raise them.
@@ -23,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from contest.errors import DomainError
 
@@ -48,8 +52,8 @@ class PlanEntry:
 @dataclass(frozen=True)
 class PlanJudge:
     """A judge of the panel: ``cap``, the most assignments they take in the round (existing ones included;
-    ``None``: the plan's default cap), and ``category_ids`` they judge when categories restrict (``None``: all;
-    an empty set: none)."""
+    ``None``: the plan's default cap), and ``category_ids`` they judge when categories restrict (``None``:
+    all; an empty set: none)."""
 
     judge_id: int
     cap: int | None = None
@@ -141,12 +145,12 @@ def reassign_after_recusal(entry: PlanEntry, judge_id: int, judges: Sequence[Pla
         else:
             candidates.append((load[judge.judge_id], judge.judge_id))
     if not candidates:
+        others = sum(1 for judge in judges if judge.judge_id != judge_id)
         raise PlanningError(_(
-            "No other judge can take entry %(entry)s: of the %(others)s other judges, %(on)s are already on it, "
-            "%(conflicted)s have a conflict of interest, %(category)s judge other categories and %(full)s are "
-            "at their cap.", entry=entry.label, others=len(judges) - (judge_id in {j.judge_id for j in judges}),
-            on=counts["on"], conflicted=counts["conflicted"], category=counts["category"], full=counts["full"]),
-            [entry.entry_id])
+            "No other judge can take entry %(entry)s: of the %(others)s other judges, %(on)s are already on "
+            "it, %(conflicted)s have a conflict of interest, %(category)s judge other categories and %(full)s "
+            "are at their cap.", entry=entry.label, others=others, on=counts["on"],
+            conflicted=counts["conflicted"], category=counts["category"], full=counts["full"]), [entry.entry_id])
     return min(candidates)[1]
 
 
@@ -175,8 +179,8 @@ class _State:
                       key=lambda k: (k is None, k or 0))
         group_of_key = {key: g for g, key in enumerate(keys)}
         self.group = [group_of_key[entry.category_id] if restrict else 0 for entry in self.entries]
-        self.members = [[j for j, judge in enumerate(self.judges) if not restrict or _judges_category(judge, key)]
-                        for key in keys]
+        self.members = [[j for j, judge in enumerate(self.judges)
+                         if not restrict or _judges_category(judge, key)] for key in keys]
         self.judge_groups: list[list[int]] = [[] for _ in self.judges]
         for g, members in enumerate(self.members):
             for j in members:
@@ -224,9 +228,11 @@ class _State:
         what = _("conflicts and categories") if self.restrict else _("conflicts")
         labels = [_("%(entry)s (only %(n)s)", entry=self.entries[e].label,
                     n=self.eligible(e) + self.per_entry - self.need[e]) for e in short]
-        raise PlanningError(_(
-            "%(count)s entries cannot get %(per_entry)s judges each: too few eligible judges after %(what)s: "
-            "%(entries)s.", count=len(short), per_entry=self.per_entry, what=what,
+        raise PlanningError(ngettext(
+            "%(num)s entry cannot get %(per_entry)s judges: too few eligible judges after %(what)s: "
+            "%(entries)s.",
+            "%(num)s entries cannot get %(per_entry)s judges each: too few eligible judges after %(what)s: "
+            "%(entries)s.", len(short), per_entry=self.per_entry, what=what,
             entries=_named(labels, len(short))), [self.entries[e].entry_id for e in short])
 
     # --- filling ---------------------------------------------------------------------------------------
@@ -277,10 +283,12 @@ class _State:
             need = sum(self.need[e] for e in entries)
             allowed = sum(len(self.new_on[e]) for e in entries)
             short_ids = [self.entries[e].entry_id for e in short]
-            raise PlanningError(_(
-                "Judges' caps are too small for %(count)s entries: %(entries)s. These entries and those sharing "
+            raise PlanningError(ngettext(
+                "Judges' caps are too small for %(num)s entry: %(entries)s. It and the entries sharing its "
+                "judges need %(need)s seats; the caps of the judges who may take them allow %(allowed)s.",
+                "Judges' caps are too small for %(num)s entries: %(entries)s. These and the entries sharing "
                 "their judges need %(need)s seats; the caps of the judges who may take them allow %(allowed)s.",
-                count=len(short), entries=_named([self.entries[e].label for e in short], len(short)),
+                len(short), entries=_named([self.entries[e].label for e in short], len(short)),
                 need=need, allowed=allowed), short_ids)
 
     def augment(self, sources: list[int]):

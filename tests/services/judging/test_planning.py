@@ -52,7 +52,7 @@ def test_too_few_eligible_judges_names_the_entries_and_their_count():
         plan_assignments(entries(5), judges(4), 3, conflicts=conflicts)
     assert raised.value.entry_ids == [2]
     assert raised.value.message == (
-        "1 entries cannot get 3 judges each: too few eligible judges after conflicts: XH-0002 (only 2).")
+        "1 entry cannot get 3 judges: too few eligible judges after conflicts: XH-0002 (only 2).")
 
 
 def test_a_long_list_of_entries_is_cut_after_ten_with_the_total():
@@ -105,16 +105,16 @@ def test_a_recused_seat_goes_to_the_least_loaded_eligible_judge():
 
 
 def test_a_recused_seat_with_no_taker_says_why():
-    panel = [PlanJudge(100), PlanJudge(101), PlanJudge(102, cap=1), PlanJudge(103, category_ids=frozenset({2})),
-             PlanJudge(104)]
+    panel = [PlanJudge(100), PlanJudge(101), PlanJudge(102, cap=1),
+             PlanJudge(103, category_ids=frozenset({2})), PlanJudge(104)]
     assignments = [(100, 1), (101, 1), (102, 2)]
     with pytest.raises(PlanningError) as raised:
         reassign_after_recusal(PlanEntry(1, category_id=1, number="XH-0001"), 100, panel, assignments,
                                conflicts=[(104, 1)], restrict_by_category=True)
     assert raised.value.entry_ids == [1]
     assert raised.value.message == (
-        "No other judge can take entry XH-0001: of the 4 other judges, 1 are already on it, 1 have a conflict "
-        "of interest, 1 judge other categories and 1 are at their cap.")
+        "No other judge can take entry XH-0001: of the 4 other judges, 1 are already on it, 1 have a "
+        "conflict of interest, 1 judge other categories and 1 are at their cap.")
 
 
 # --- properties over random instances ------------------------------------------------------------------
@@ -132,7 +132,8 @@ def instance(seed, n_entries, n_judges, max_per_entry):
              for j in range(rng.randint(1, n_judges))]
     pairs = [(judge.judge_id, entry.entry_id) for judge in panel for entry in plan_entries]
     conflicts = set(rng.sample(pairs, int(len(pairs) * rng.random() * 0.15)))
-    existing = set(rng.sample(sorted(set(pairs) - conflicts), min(rng.randint(0, 3), len(pairs) - len(conflicts))))
+    free = sorted(set(pairs) - conflicts)
+    existing = set(rng.sample(free, min(rng.randint(0, 3), len(free))))
     return (plan_entries, panel, rng.randint(1, max_per_entry), conflicts, existing,
             rng.choice([None, rng.randint(1, n_entries)]), restrict)
 
