@@ -33,6 +33,8 @@ from contest.errors import DomainError
 #: How many entries an error message names before "… (n in all)".
 NAMED_ENTRIES = 10
 UNLIMITED = 1 << 60
+#: An entry whose spare eligible judges are fewer than this many times its empty seats is placed first.
+TIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -248,10 +250,8 @@ class _State:
         heaps = [[(self.load[j], j) for j in members if self.room[j] > 0] for members in self.members]
         for heap in heaps:
             heapq.heapify(heap)
-        order = sorted((e for e in range(len(self.entries)) if self.need[e]),
-                       key=lambda e: self.eligible(e) - self.need[e])
         load, room, empty = self.load, self.room, set()
-        for e in order:
+        for e in self.greedy_order():
             heap, blk, need = heaps[self.group[e]], self.blocked.get(e, empty), self.need[e]
             taken, aside = [], []
             while len(taken) < need and heap:
@@ -267,6 +267,25 @@ class _State:
                 if room[j] > 0:
                     for g in self.judge_groups[j]:
                         heapq.heappush(heaps[g], (load[j], j))
+
+    def greedy_order(self) -> list[int]:
+        """Entries with few spare judges (fewer than ``TIGHT`` × the seats they need) first, fewest first; then
+        the others with the groups interleaved in proportion to their sizes, so that a judge of several
+        categories fills up with all of them at once rather than with the first group handled."""
+        tight, loose = [], []
+        for e in range(len(self.entries)):
+            if self.need[e]:
+                spare = self.eligible(e) - self.need[e]
+                (tight if spare < TIGHT * self.need[e] else loose).append((spare, e))
+        tight.sort()
+        seen, sizes = Counter(), Counter(self.group[e] for _spare, e in loose)
+        keyed = []
+        for _spare, e in loose:
+            g = self.group[e]
+            keyed.append(((seen[g] + 0.5) / sizes[g], e))
+            seen[g] += 1
+        keyed.sort()
+        return [e for _spare, e in tight] + [e for _key, e in keyed]
 
     def short_entries(self) -> list[int]:
         return [e for e in range(len(self.entries)) if len(self.new_on[e]) < self.need[e]]
