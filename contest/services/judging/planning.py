@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from contest.errors import DomainError
+from contest.formatting import format_number
 
 #: How many entries an error message names before "… (n in all)".
 NAMED_ENTRIES = 10
@@ -87,15 +88,18 @@ def plan_assignments(entries: Sequence[PlanEntry], judges: Sequence[PlanJudge], 
 
     ``conflicts``: conflicted ``(judge_id, entry_id)`` pairs (a :data:`~.conflicts.Conflicts` mapping works);
     ``existing``: the round's assignments ``(judge_id, entry_id)``, which count towards their entry's
-    ``per_entry`` (whoever the judge) and their judge's load, and are never moved. ``cap``: the most
+    ``per_entry`` (whoever the judge) and their judge's load, and are never moved nor checked (remove a
+    conflicted one first). ``cap``: the most
     assignments per judge in the round for judges without their own ``PlanJudge.cap`` (``None``: no limit).
     With ``restrict_by_category`` a judge only takes entries of their ``category_ids``.
 
     The plan never pairs a conflicted judge, never exceeds a cap, and is balanced in the sense of the module
-    docstring. Method: entries with the fewest spare eligible judges first, each seat to the least-loaded
-    eligible judge (a heap of loads; ties to the lower judge id); seats left empty are filled by augmenting
-    paths (a maximum flow); then loads are evened by moving seats along improving chains until none is left.
-    Cost ≈ O(seats × log judges) plus O(entries + judges) per repair step. Raises :class:`PlanningError`
+    docstring. Method: entries with few spare eligible judges first, the rest with categories interleaved;
+    each seat to the least-loaded eligible judge with room (a heap of loads per category; ties to the lower
+    judge id); seats left empty are filled by augmenting paths (a maximum flow); then loads are evened by
+    moving seats along improving chains until none is left. Cost: O(seats × log judges) for the greedy pass
+    plus O(entries + judges) per repair step; repair steps are few after that start (at most a handful at 100,000 entries
+    in bench/bench_assignment.py) but an adversarial instance can need many. Raises :class:`PlanningError`
     naming the entries when ``per_entry`` < 1, when an entry has fewer eligible judges than ``per_entry``,
     or when caps leave entries short (with the seats they need and the seats the caps allow them).
     """
@@ -162,7 +166,8 @@ def _judges_category(judge: PlanJudge, category_id: int | None) -> bool:
 
 def _named(labels: Sequence[str], total: int) -> str:
     shown = "、".join(labels[:NAMED_ENTRIES])
-    return shown if total <= NAMED_ENTRIES else _("%(shown)s … (%(total)s in all)", shown=shown, total=total)
+    return shown if total <= NAMED_ENTRIES else _("%(shown)s … (%(total)s in all)", shown=shown,
+                                                  total=format_number(total))
 
 
 class _State:
@@ -308,7 +313,7 @@ class _State:
                 "Judges' caps are too small for %(num)s entries: %(entries)s. These and the entries sharing "
                 "their judges need %(need)s seats; the caps of the judges who may take them allow %(allowed)s.",
                 len(short), entries=_named([self.entries[e].label for e in short], len(short)),
-                need=need, allowed=allowed), short_ids)
+                need=format_number(need), allowed=format_number(allowed)), short_ids)
 
     def augment(self, sources: list[int]):
         """One augmenting path from any of ``sources``; ``None`` when one was applied, else the entries and

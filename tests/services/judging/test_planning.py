@@ -253,3 +253,31 @@ def test_without_conflicts_categories_or_caps_loads_are_within_one(n_entries, n_
     plan = plan_assignments(entries(n_entries), judges(n_judges), per_entry, conflicts=[])
     assert max(plan.loads.values()) - min(plan.loads.values()) <= 1
     assert sum(plan.loads.values()) == n_entries * per_entry
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_a_recused_seat_goes_to_an_eligible_judge_with_the_least_load_or_says_why(seed):
+    plan_entries, panel, per_entry, conflicts, existing, cap, restrict = instance(seed, 30, 10, 3)
+    try:
+        plan = plan_assignments(plan_entries, panel, per_entry, conflicts, existing, cap=cap,
+                                restrict_by_category=restrict)
+    except PlanningError:
+        return
+    assignments = plan.pairs + sorted(existing)
+    judge_id, entry_id = random.Random(seed).choice(assignments)
+    entry = next(entry for entry in plan_entries if entry.entry_id == entry_id)
+    others = [(j, e) for j, e in assignments if (j, e) != (judge_id, entry_id)]
+    loads = Counter(j for j, _e in others)
+    on_entry = {j for j, e in others if e == entry_id}
+    takers = [judge for judge in panel if judge.judge_id != judge_id and judge.judge_id not in on_entry
+              and may_take(judge, entry, conflicts, set(), restrict)
+              and (limit(judge, cap) is None or loads[judge.judge_id] < limit(judge, cap))]
+    try:
+        chosen = reassign_after_recusal(entry, judge_id, panel, assignments, conflicts, cap=cap,
+                                        restrict_by_category=restrict)
+    except PlanningError as error:
+        assert not takers and error.entry_ids == [entry_id] and entry.number in error.message
+        return
+    assert chosen in {judge.judge_id for judge in takers}
+    assert loads[chosen] == min(loads[judge.judge_id] for judge in takers)
