@@ -215,6 +215,7 @@ class _State:
         self.need = [max(per_entry - n, 0) for n in have]
         self.room = [max((judge.cap if judge.cap is not None else cap if cap is not None else UNLIMITED)
                          - self.load[j], 0) for j, judge in enumerate(self.judges)]
+        self.spare: list[int] = []   # per entry: eligible judges − empty seats (check_eligible)
         self.new_on: list[list[int]] = [[] for _ in self.entries]
         self.held: list[set[int]] = [set() for _ in self.judges]
 
@@ -226,15 +227,19 @@ class _State:
         members = self.members[self.group[e]]
         if not blk:
             return len(members)
+        if not self.restrict:  # every panel judge is a member
+            return len(members) - len(blk)
         return len(members) - sum(1 for j in blk if self.group[e] in self.judge_groups[j])
 
     def check_eligible(self) -> None:
-        short = [e for e in range(len(self.entries)) if self.need[e] and self.eligible(e) < self.need[e]]
+        """Count each entry's eligible judges (kept for :meth:`greedy_order`); refuse entries with too few."""
+        self.spare = [self.eligible(e) - self.need[e] if self.need[e] else 0 for e in range(len(self.entries))]
+        short = [e for e, spare in enumerate(self.spare) if spare < 0]
         if not short:
             return
         what = _("conflicts and categories") if self.restrict else _("conflicts")
         labels = [_("%(entry)s (only %(n)s)", entry=self.entries[e].label,
-                    n=self.eligible(e) + self.per_entry - self.need[e]) for e in short]
+                    n=self.spare[e] + self.per_entry) for e in short]
         raise PlanningError(ngettext(
             "%(num)s entry cannot get %(per_entry)s judges: too few eligible judges after %(what)s: "
             "%(entries)s.",
@@ -280,7 +285,7 @@ class _State:
         tight, loose = [], []
         for e in range(len(self.entries)):
             if self.need[e]:
-                spare = self.eligible(e) - self.need[e]
+                spare = self.spare[e]
                 (tight if spare < TIGHT * self.need[e] else loose).append((spare, e))
         tight.sort()
         seen, sizes = Counter(), Counter(self.group[e] for _spare, e in loose)
@@ -367,20 +372,30 @@ class _State:
         while True:
             lows = [self.load[j] for j in range(len(self.judges)) if self.room[j] > 0]
             highs = [self.load[j] for j in range(len(self.judges)) if self.held[j]]
-            if not lows or not highs or max(highs) - min(lows) < 2:
-                return
-            if not any(self.improve(level) for level in range(min(lows), max(highs) - 1)):
+            if not lows or not highs or max(highs) - min(lows) < 2 or not self.improve():
                 return
 
-    def improve(self, level: int) -> bool:
-        """Apply one chain from a judge with load ≥ ``level`` + 2 to a judge with room and load ≤ ``level``
-        (searched backwards from the latter); False when there is none."""
-        targets = [j for j in range(len(self.judges)) if self.room[j] > 0 and self.load[j] <= level]
-        visited = set(targets)
+    def improve(self) -> int:
+        """Apply improving chains found by one search; returns how many (0: there is none).
+
+        The search runs backwards from the judges with room, lowest load first, each level only after the
+        lower ones are exhausted, so every judge reached learns the lowest load a chain from it can end at;
+        a judge whose load is 2 or more above that starts a chain. The chains applied share no judge, so each
+        stays valid after the others (an entry lies on one chain at most: every chain through it passes the
+        one judge it was reached from)."""
+        targets = sorted((self.load[j], j) for j in range(len(self.judges)) if self.room[j] > 0)
+        end_load: dict[int, int] = {}   # judge → the lowest load a chain from them ends at
         gives_to: dict[int, tuple[int, int]] = {}   # judge c → (entry c hands over, judge who takes it)
         pools = [list(entries) for entries in self.group_entries]
-        queue, empty = deque(targets), set()
-        while queue:
+        queue, sources, empty, next_target = deque(), [], set(), 0
+        while queue or next_target < len(targets):
+            if not queue:
+                level, b = targets[next_target]
+                next_target += 1
+                if b not in end_load:
+                    end_load[b] = level
+                    queue.append(b)
+                continue
             b = queue.popleft()
             for g in self.judge_groups[b]:
                 rest = []
@@ -392,16 +407,24 @@ class _State:
                         rest.append(e)
                         continue
                     for c in on:
-                        if c in visited:
-                            continue
-                        visited.add(c)
-                        gives_to[c] = (e, b)
-                        if self.load[c] >= level + 2:
-                            self.apply_chain(c, gives_to)
-                            return True
-                        queue.append(c)
+                        if c not in end_load:
+                            end_load[c] = end_load[b]
+                            gives_to[c] = (e, b)
+                            queue.append(c)
+                            if self.load[c] >= end_load[c] + 2:
+                                sources.append(c)
                 pools[g] = rest
-        return False
+        used: set[int] = set()
+        applied = 0
+        for c in sources:
+            chain = [c]
+            while chain[-1] in gives_to:
+                chain.append(gives_to[chain[-1]][1])
+            if used.isdisjoint(chain):
+                used.update(chain)
+                self.apply_chain(c, gives_to)
+                applied += 1
+        return applied
 
     def apply_chain(self, c: int, gives_to: dict[int, tuple[int, int]]) -> None:
         self.load[c] -= 1
