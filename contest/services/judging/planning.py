@@ -180,7 +180,6 @@ class _State:
         self.restrict = restrict
         judge_index = {judge.judge_id: j for j, judge in enumerate(self.judges)}
         entry_index = {entry.entry_id: e for e, entry in enumerate(self.entries)}
-        self.judge_index = judge_index
         # Groups: the sets of judges an entry may draw from (one group when categories do not restrict).
         keys = sorted({entry.category_id for entry in self.entries} if restrict else {None},
                       key=lambda k: (k is None, k or 0))
@@ -201,7 +200,6 @@ class _State:
             j, e = judge_index.get(judge_id), entry_index.get(entry_id)
             if j is not None and e is not None:
                 self.blocked.setdefault(e, set()).add(j)
-        self.conflicted = {e: len(blk) for e, blk in self.blocked.items()}
         self.load = [0] * len(self.judges)
         have = [0] * len(self.entries)
         for judge_id, entry_id in existing:
