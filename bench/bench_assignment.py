@@ -5,9 +5,9 @@
 
 For each size, a seeded instance: judges in 50 units (单位) and 30 MCNs, each entry's creator in one of the same
 50 units (so ~2 % of judge × entry pairs share a unit) with an MCN one time in ten, 1 % of entries made by a
-judge, 200 declared recusals; per-judge caps of 0.8, 1.0 or 1.2 × the mean load, or none, in equal shares (400,
-500, 600 at 100,000 entries: enough seats in all, but the caps bind). Timed, each on its own (time.perf_counter, no tracing; the best of ``--repeat`` runs, as the
-machine is shared):
+judge, 200 declared recusals; per-judge caps of 0.8, 1.0 or 1.2 × the mean load, or none, in equal shares
+(400, 500, 600 at 100,000 entries: enough seats in all, but the caps bind). Timed, each on its own
+(time.perf_counter, no tracing; the best of ``--repeat`` runs, as the machine is shared):
 
 * build — making the input lists (JudgeTies / EntryTies / PlanEntry / PlanJudge): the baseline;
 * conflicts — :func:`derive_conflicts` over them;
@@ -18,10 +18,10 @@ machine is shared):
 * plan by category — the same with ``restrict_by_category``: each judge judges one or two of the 3 categories
   (组别), a seeded choice; checked likewise, categories too.
 
-Then, unless ``--no-memory``, the same steps again under tracemalloc for each step's peak of Python allocations
-(tracing slows them, so those times are not printed), and the process's peak RSS (``ru_maxrss``). Prints seconds,
-MiB and the ratios to build and round-robin measured in the same run. The goal: plan ≤ 30 s at 100,000 entries
-on the 2-core machine. Needs only the package; not part of the test suite.
+Then, unless ``--no-memory``, the same steps again under tracemalloc for each step's peak of Python
+allocations (tracing slows them, so those times are not printed), and the process's peak RSS (``ru_maxrss``).
+Prints seconds, MiB and the ratios to build and round-robin measured in the same run. The goal: plan ≤ 30 s at
+100,000 entries on the 2-core machine. Needs only the package; not part of the test suite.
 """
 from __future__ import annotations
 
@@ -164,7 +164,8 @@ def check(box, per_entry, name, panel) -> str:
     category_of = {entry.entry_id: entry.category_id for entry in box["plan_entries"]}
     assert all(categories[j] is None or category_of[e] in categories[j] for j, e in plan.pairs)
     assert all(cap_of[j] is None or load <= cap_of[j] for j, load in plan.loads.items())
-    by_cap = {cap: sorted(load for j, load in plan.loads.items() if cap_of[j] == cap) for cap in set(cap_of.values())}
+    by_cap = {cap: sorted(load for j, load in plan.loads.items() if cap_of[j] == cap)
+              for cap in set(cap_of.values())}
     spread = ", ".join(f"cap {cap}: {loads[0]}–{loads[-1]}"
                        for cap, loads in sorted(by_cap.items(), key=lambda kv: kv[0] or 1 << 60))
     share = len(conflicts) / (len(box["plan_entries"]) * len(box["plan_judges"]))

@@ -44,11 +44,11 @@ def normalise_org(name: str | None) -> str:
 
     Steps: Unicode NFKC (full-width letters, digits and brackets → half-width, ㈱-style compatibility
     forms expanded); case-folding (Latin lower case); Latin company forms in :data:`LATIN_COMPANY_SUFFIX`
-    dropped at the end; every whitespace, punctuation, symbol and control/format character removed (Unicode
-    categories Z*, P*, S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …) and NFKC again (a combining mark left
-    alone composes with its letter); then the Chinese company forms of :data:`CN_COMPANY_SUFFIXES` dropped
-    from the end until none is left (not past a 分公司). Placeholders in :data:`NO_ORG` ("无", "个人", "N/A" …)
-    give ``""``.
+    dropped at the end; every whitespace, punctuation, symbol and control/format character removed
+    (Unicode categories Z*, P*, S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …)
+    and NFKC again (a combining mark left alone composes with its letter); then the Chinese company forms
+    of :data:`CN_COMPANY_SUFFIXES` dropped from the end until none is left (not past a 分公司).
+    Placeholders in :data:`NO_ORG` ("无", "个人", "N/A" …) give ``""``.
 
     ``"杭州 星河传媒有限公司"``, ``"杭州星河传媒有限责任公司"``, ``"杭州星河传媒（有限公司）"`` and
     ``"杭州星河传媒（集团）股份有限公司"`` all give ``"杭州星河传媒"``.
@@ -145,9 +145,10 @@ def derive_conflicts(judges: Iterable[JudgeTies], entries: Iterable[EntryTies],
     Organisation names are compared by :func:`normalise_org` (empty keys never match). A judge's unit or MCN
     matching a creator's unit gives ``SAME_UNIT`` when both are units, else ``SAME_MCN``; ``detail`` is the
     normalised name. ``CREATOR`` when the judge's ``user_id`` is among ``creator_user_ids``.
-    ``organizer_pairs`` are ``(judge_id, entry_id)`` or ``(judge_id, entry_id, note)``. Pairs naming an unknown judge or entry are
-    kept (the caller's ids are trusted). Raises :class:`ConflictError` when a declared recusal has an empty
-    reason. Cost: one pass over judges and entries plus one step per conflict found.
+    ``organizer_pairs`` are ``(judge_id, entry_id)`` or ``(judge_id, entry_id, note)``. Pairs naming an
+    unknown judge or entry are kept (the caller's ids are trusted). Raises :class:`ConflictError` when a
+    declared recusal has an empty reason. Cost: one pass over judges and entries plus one step per conflict
+    found.
     """
     by_org, by_user = _index_judges(judges)
     reasons = _Reasons()

@@ -98,10 +98,11 @@ def plan_assignments(entries: Sequence[PlanEntry], judges: Sequence[PlanJudge], 
     each seat to the least-loaded eligible judge with room (a heap of loads per category; ties to the lower
     judge id); seats left empty are filled by augmenting paths (a maximum flow); then loads are evened by
     moving seats along improving chains until none is left. Cost: O(seats × log judges) for the greedy pass
-    plus O(entries + judges) per repair step; repair steps are few after that start (at most a handful at 100,000 entries
-    in bench/bench_assignment.py) but an adversarial instance can need many. Raises :class:`PlanningError`
-    naming the entries when ``per_entry`` < 1, when an entry has fewer eligible judges than ``per_entry``,
-    or when caps leave entries short (with the seats they need and the seats the caps allow them).
+    plus O(entries + judges) per repair step; repair steps are few after that start (at most a handful at
+    100,000 entries in bench/bench_assignment.py) but an adversarial instance can need many. Raises
+    :class:`PlanningError` naming the entries when ``per_entry`` < 1, when an entry has fewer eligible judges
+    than ``per_entry``, or when caps leave entries short (with the seats they need and the seats the caps
+    allow them).
     """
     if per_entry < 1:
         raise PlanningError(_("Each entry needs at least one judge."))
@@ -153,10 +154,11 @@ def reassign_after_recusal(entry: PlanEntry, judge_id: int, judges: Sequence[Pla
     if not candidates:
         others = sum(1 for judge in judges if judge.judge_id != judge_id)
         raise PlanningError(_(
-            "No other judge can take entry %(entry)s: of the %(others)s other judges, %(on)s are already on "
-            "it, %(conflicted)s have a conflict of interest, %(category)s judge other categories and %(full)s "
-            "are at their cap.", entry=entry.label, others=others, on=counts["on"],
-            conflicted=counts["conflicted"], category=counts["category"], full=counts["full"]), [entry.entry_id])
+            "No other judge can take entry %(entry)s: of the %(others)s other judges, %(on)s are already "
+            "on it, %(conflicted)s have a conflict of interest, %(category)s judge other categories and "
+            "%(full)s are at their cap.", entry=entry.label, others=others, on=counts["on"],
+            conflicted=counts["conflicted"], category=counts["category"], full=counts["full"]),
+            [entry.entry_id])
     return min(candidates)[1]
 
 
@@ -230,8 +232,10 @@ class _State:
         return len(members) - sum(1 for j in blk if self.group[e] in self.judge_groups[j])
 
     def check_eligible(self) -> None:
-        """Count each entry's eligible judges (kept for :meth:`greedy_order`); refuse entries with too few."""
-        self.spare = [self.eligible(e) - self.need[e] if self.need[e] else 0 for e in range(len(self.entries))]
+        """Count each entry's eligible judges (kept for :meth:`greedy_order`); refuse entries with too
+        few."""
+        self.spare = [self.eligible(e) - self.need[e] if self.need[e] else 0
+                      for e in range(len(self.entries))]
         short = [e for e, spare in enumerate(self.spare) if spare < 0]
         if not short:
             return
@@ -277,8 +281,8 @@ class _State:
                         heapq.heappush(heaps[g], (load[j], j))
 
     def greedy_order(self) -> list[int]:
-        """Entries with few spare judges (fewer than ``TIGHT`` × the seats they need) first, fewest first; then
-        the others with the groups interleaved in proportion to their sizes, so that a judge of several
+        """Entries with few spare judges (fewer than ``TIGHT`` × the seats they need) first, fewest first;
+        then the others with the groups interleaved in proportion to their sizes, so that a judge of several
         categories fills up with all of them at once rather than with the first group handled."""
         tight, loose = [], []
         for e in range(len(self.entries)):
@@ -312,9 +316,11 @@ class _State:
             short_ids = [self.entries[e].entry_id for e in short]
             raise PlanningError(ngettext(
                 "Judges' caps are too small for %(num)s entry: %(entries)s. It and the entries sharing its "
-                "judges need %(need)s seats; the caps of the judges who may take them allow %(allowed)s.",
+                "judges need %(need)s seats; the caps of the judges who may take them allow "
+                "%(allowed)s.",
                 "Judges' caps are too small for %(num)s entries: %(entries)s. These and the entries sharing "
-                "their judges need %(need)s seats; the caps of the judges who may take them allow %(allowed)s.",
+                "their judges need %(need)s seats; the caps of the judges who may take them allow "
+                "%(allowed)s.",
                 len(short), entries=_named([self.entries[e].label for e in short], len(short)),
                 need=format_number(need), allowed=format_number(allowed)), short_ids)
 
