@@ -243,10 +243,10 @@ class _State:
         labels = [_("%(entry)s (only %(n)s)", entry=self.entries[e].label,
                     n=self.spare[e] + self.per_entry) for e in short]
         raise PlanningError(ngettext(
-            "%(num)s entry cannot get %(per_entry)s judges: too few eligible judges after %(what)s: "
+            "%(count)s entry cannot get %(per_entry)s judges: too few eligible judges after %(what)s: "
             "%(entries)s.",
-            "%(num)s entries cannot get %(per_entry)s judges each: too few eligible judges after %(what)s: "
-            "%(entries)s.", len(short), per_entry=self.per_entry, what=what,
+            "%(count)s entries cannot get %(per_entry)s judges each: too few eligible judges after %(what)s: "
+            "%(entries)s.", len(short), count=format_number(len(short)), per_entry=self.per_entry, what=what,
             entries=_named(labels, len(short))), [self.entries[e].entry_id for e in short])
 
     # --- filling ---------------------------------------------------------------------------------------
@@ -315,13 +315,13 @@ class _State:
             allowed = sum(len(self.new_on[e]) for e in entries)
             short_ids = [self.entries[e].entry_id for e in short]
             raise PlanningError(ngettext(
-                "Judges' caps are too small for %(num)s entry: %(entries)s. It and the entries sharing its "
+                "Judges' caps are too small for %(count)s entry: %(entries)s. It and the entries sharing its "
                 "judges need %(need)s seats; the caps of the judges who may take them allow "
                 "%(allowed)s.",
-                "Judges' caps are too small for %(num)s entries: %(entries)s. These and the entries sharing "
+                "Judges' caps are too small for %(count)s entries: %(entries)s. These and the entries sharing "
                 "their judges need %(need)s seats; the caps of the judges who may take them allow "
                 "%(allowed)s.",
-                len(short), entries=_named([self.entries[e].label for e in short], len(short)),
+                len(short), count=format_number(len(short)), entries=_named([self.entries[e].label for e in short], len(short)),
                 need=format_number(need), allowed=format_number(allowed)), short_ids)
 
     def augment(self, sources: list[int]):

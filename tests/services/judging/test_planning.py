@@ -64,6 +64,13 @@ def test_a_long_list_of_entries_is_cut_after_ten_with_the_total():
     assert raised.value.entry_ids == list(range(1, 13))
 
 
+def test_counts_in_messages_are_grouped():
+    with pytest.raises(PlanningError) as raised:
+        plan_assignments(entries(1200), judges(2), 3, conflicts=[])
+    assert raised.value.message.startswith("1,200 entries cannot get 3 judges each")
+    assert raised.value.message.endswith("(1,200 in all).")
+
+
 def test_caps_too_small_name_the_entries_and_the_seats():
     with pytest.raises(PlanningError) as raised:
         plan_assignments(entries(5), judges(3, cap=3), 2, conflicts=[])
