@@ -14,6 +14,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.models import (
     Assignment,
+    AuditAction,
     Conflict,
     ConflictSource,
     Contest,
@@ -23,6 +24,7 @@ from contest.models import (
     RoundJudge,
     User,
 )
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 
 
@@ -62,10 +64,14 @@ def recuse(*, assignment: Assignment, reason: str) -> Recusal:
     entry, round_, judge_id = assignment.entry, assignment.round, assignment.judge_id
     conflict = _record(entry=entry, judge_id=judge_id, source=ConflictSource.DECLARED, reason=reason,
                        by_id=judge_id)
+    draft = {s.criterion_id: s.points for s in review.scores} if review is not None else None
     db.session.delete(assignment)
     db.session.flush()
     replacement, why = _fill_seat(entry=entry, round_id=round_.id)
-    progress_changed(entry.contest_id)
+    record(AuditAction.CONFLICT_RECUSED, contest_id=entry.contest_id, entry_id=entry.id,
+           subject_user_id=judge_id, before={"round": round_.name, "assigned": True, "draft_scores": draft},
+           after={"assigned": False, "replacement_judge_id": replacement and replacement.judge_id,
+                  "unfilled": why or None}, reason=reason)
     return Recusal(conflict=conflict, replacement=replacement, why=why)
 
 
@@ -87,6 +93,8 @@ def add_conflict(*, entry: Entry, judge: User, reason: str, by: User) -> Conflic
     for assignment in assignments:
         db.session.delete(assignment)
     db.session.flush()
+    record(AuditAction.CONFLICT_ADDED, contest_id=entry.contest_id, entry_id=entry.id, subject_user_id=judge.id,
+           after={"source": ConflictSource.ORGANIZER, "removed_assignments": len(assignments)}, reason=reason)
     progress_changed(entry.contest_id)
     return conflict
 
@@ -95,6 +103,8 @@ def remove_conflict(*, conflict: Conflict) -> None:
     """Delete an organizer-entered pair. A judge's own recusal stays (raises :class:`ConflictError`)."""
     if conflict.source != ConflictSource.ORGANIZER:
         raise ConflictError(_("A judge's own recusal cannot be removed."))
+    record(AuditAction.CONFLICT_REMOVED, contest_id=conflict.contest_id, entry_id=conflict.entry_id,
+           subject_user_id=conflict.judge_id, before={"source": conflict.source, "reason": conflict.reason})
     db.session.delete(conflict)
     db.session.flush()
 

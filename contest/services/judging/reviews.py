@@ -23,6 +23,7 @@ from contest.extensions import db
 from contest.infra.sqlite import lock_for_write
 from contest.models import (
     Assignment,
+    AuditAction,
     Criterion,
     CriterionScore,
     EntryState,
@@ -31,6 +32,7 @@ from contest.models import (
     utcnow,
 )
 from contest.services.audit.judging import record_review_saved, review_values
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.rounds import check_accepts_reviews
 
@@ -211,4 +213,8 @@ def reopen_review(*, review: Review, reason: str) -> None:
     review.state = ReviewState.DRAFT
     review.submitted_at = None
     db.session.flush()
+    assignment = review.assignment
+    record(AuditAction.REVIEW_REOPENED, contest_id=assignment.entry.contest_id, entry_id=assignment.entry_id,
+           subject_user_id=assignment.judge_id, before={"state": ReviewState.SUBMITTED, "total": review.total},
+           after={"state": ReviewState.DRAFT}, reason=reason.strip())
     progress_changed(review.assignment.entry.contest_id)

@@ -14,6 +14,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.models import (
     Aggregation,
+    AuditAction,
     Assignment,
     Contest,
     Entry,
@@ -24,6 +25,7 @@ from contest.models import (
     ScoreVisibility,
     utcnow,
 )
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 
 #: Round settings an organizer edits (see :func:`update_round`).
@@ -77,6 +79,8 @@ def add_round(*, contest: Contest, name: str) -> Round:
                    judge_cap=last.judge_cap, by_category=last.by_category)
     contest.rounds.append(round_)
     db.session.flush()
+    record(AuditAction.ROUND_ADDED, contest_id=contest.id,
+           after={"round_id": round_.id, "position": round_.position, "name": round_.name})
     return round_
 
 
@@ -104,6 +108,10 @@ def update_round(*, round_: Round, **settings) -> dict[str, tuple]:
     for key, (_before, after) in changes.items():
         setattr(round_, key, after)
     db.session.flush()
+    if changes:
+        record(AuditAction.ROUND_SETTINGS_CHANGED, contest_id=round_.contest_id,
+               before={"round": round_.name} | {key: old for key, (old, _new) in changes.items()},
+               after={"round": round_.name} | {key: new for key, (_old, new) in changes.items()})
     return changes
 
 
@@ -119,6 +127,8 @@ def close_round(*, round_: Round, at: datetime | None = None) -> None:
         raise RoundError(_("Round %(name)s is already closed.", name=round_.name))
     round_.closed_at = at or utcnow()
     db.session.flush()
+    record(AuditAction.ROUND_CLOSED, contest_id=round_.contest_id,
+           after={"round": round_.name, "closed_at": round_.closed_at})
     progress_changed(round_.contest_id)
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import delete, select
 
 from contest.errors import DomainError
 from contest.extensions import db
-from contest.models import Assignment, Entry, PromotionRule, Round, RoundEntry, User, utcnow
+from contest.models import Assignment, AuditAction, Entry, PromotionRule, Round, RoundEntry, User, utcnow
+from contest.services.audit.record import record
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.rounds import next_round, round_entry_ids
 from contest.services.results.ranking import ResultRow, rank_entries
@@ -78,11 +79,16 @@ def promote(*, round_: Round, decided_by: User, entry_ids: list[int] | None = No
     if strangers:
         raise PromotionError(_("Entries %(ids)s are not in %(name)s.", ids=", ".join(map(str, strangers)),
                                name=round_.name))
+    before = sorted(promoted_ids(round_))
     db.session.execute(delete(RoundEntry).where(RoundEntry.round_id == target.id))
     now = utcnow()
     db.session.add_all(RoundEntry(round_id=target.id, entry_id=entry_id, promoted_by_id=decided_by.id,
                                   promoted_at=now) for entry_id in sorted(chosen))
     db.session.flush()
+    record(AuditAction.ROUND_PROMOTED, contest_id=round_.contest_id,
+           before={"from": round_.name, "to": target.name, "entry_ids": before},
+           after={"from": round_.name, "to": target.name, "rule": round_.promotion_rule,
+                  "entry_ids": sorted(chosen)})
     progress_changed(round_.contest_id)
     return sorted(chosen)
 
@@ -92,8 +98,11 @@ def revert(*, round_: Round) -> int:
     it had promoted. Raises :class:`PromotionError` when there is no next round or it has opened or has
     assignments."""
     target = _open_target(round_)
+    before = sorted(promoted_ids(round_))
     count = db.session.execute(delete(RoundEntry).where(RoundEntry.round_id == target.id)).rowcount
     db.session.flush()
+    record(AuditAction.PROMOTION_REVERTED, contest_id=round_.contest_id,
+           before={"from": round_.name, "to": target.name, "entry_ids": before}, after={"entry_ids": []})
     progress_changed(round_.contest_id)
     return count
 
