@@ -35,6 +35,7 @@ class AuditAction(enum.StrEnum):
     PROMOTION_REVERTED = "round.promotion_reverted"
     ROUND_ADDED = "round.added"
     ROUND_CLOSED = "round.closed"
+    BLIND_TEXT_CHANGED = "entry.blind_text_changed"
     ROUND_SETTINGS_CHANGED = "round.settings_changed"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"

@@ -97,3 +97,10 @@ class ConflictForm(FlaskForm):
     judge = StringField(_l("Judge (username)"), validators=[DataRequired(), Length(max=80)])
     entry_number = StringField(_l("Entry number"), validators=[DataRequired(), Length(max=40)])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class BlindTextForm(FlaskForm):
+    """What judges of a blind round read instead of the entry's title and description (empty: the original)."""
+
+    blind_title = StringField(_l("Title shown to blind judges"), validators=[Length(max=200)])
+    blind_description = TextAreaField(_l("Description shown to blind judges"), validators=[Length(max=5000)])

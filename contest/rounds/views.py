@@ -14,6 +14,7 @@ from contest.models import Conflict, Contest, Entry, Review, Role, Round, User, 
 from contest.rounds.forms import (
     AGGREGATION_LABELS,
     PROMOTION_LABELS,
+    BlindTextForm,
     ConflictForm,
     VISIBILITY_LABELS,
     NewRoundForm,
@@ -21,6 +22,7 @@ from contest.rounds.forms import (
     RoundForm,
 )
 from contest.services.judging import recusal, rounds
+from contest.services.judging.blind import set_blind_text
 from contest.services.judging.reviews import reopen_review
 from contest.services.results import promotion
 from contest.services.results.ranking import rank_entries
@@ -151,6 +153,20 @@ def remove_conflict(conflict_id: int):
     contest_id = conflict.contest_id
     _run(lambda: recusal.remove_conflict(conflict=conflict), _("Conflict removed."))
     return redirect(url_for(".conflicts", contest_id=contest_id))
+
+
+@bp.route("/entries/<int:entry_id>/blind-text", methods=["POST"])
+def blind_text(entry_id: int):
+    """The redacted title / description judges of a blind round read."""
+    entry = db.get_or_404(Entry, entry_id)
+    form = BlindTextForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
+    else:
+        _run(lambda: set_blind_text(entry=entry, title=form.blind_title.data,
+                                    description=form.blind_description.data),
+             _("Blind judges will read the text you gave."))
+    return redirect(url_for("organizer.entry_detail", entry_id=entry.id) + "#blind-text")
 
 
 def _run(action, success: str) -> bool:

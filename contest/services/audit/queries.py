@@ -33,6 +33,7 @@ ACTION_LABELS = {
     AuditAction.PROMOTION_REVERTED: _l("Promotion undone"),
     AuditAction.ROUND_ADDED: _l("Round added"),
     AuditAction.ROUND_CLOSED: _l("Round closed"),
+    AuditAction.BLIND_TEXT_CHANGED: _l("Blind text changed"),
     AuditAction.ROUND_SETTINGS_CHANGED: _l("Round settings changed"),
     AuditAction.ROLE_GRANTED: _l("Role granted"),
     AuditAction.ROLE_REVOKED: _l("Role revoked"),

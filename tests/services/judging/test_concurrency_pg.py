@@ -162,3 +162,38 @@ def test_twenty_parallel_plays_of_a_new_entry_are_all_counted(app, db, entry):
                            act=lambda found: record_play(entry=found[0], viewer_key=f"viewer-{found[1]}").plays)
     assert sorted(results) == list(range(1, THREADS + 1)), results  # each play saw its own count
     assert db.session.execute(select(PlayCount.platform, PlayCount.plays)).all() == [("site", THREADS)]
+
+
+def test_reviews_racing_the_round_close_either_land_before_it_or_are_refused(app, db, make_user, contest, entry):
+    """Ten judges submit while an organizer closes the round: every saved review was written before the close
+    (the close waits for saves holding the round row FOR SHARE; later saves see it closed), every other save
+    is refused with RoundClosed, and nothing else goes wrong."""
+    from contest.models import Round
+    from contest.services.judging.rounds import RoundClosed, close_round
+
+    ids = assign(db, make_user, entry, 10)
+    round_id = contest.rounds[0].id
+    criterion_ids = [c.id for c in contest.criteria]
+
+    def load(i):
+        if i == len(ids):
+            return ("close", db.session.get(Round, round_id))
+        return ("save", load_assignment(db, ids[i]))
+
+    def act(state):
+        kind, target = state
+        if kind == "close":
+            close_round(round_=target)
+            return "closed"
+        return save_review(assignment=target, scores={c: D(5) for c in criterion_ids}, comment="",
+                           submit=True).id
+
+    results = run_together(app, db, count=len(ids) + 1, load=load, act=act)
+    assert "closed" in results
+    saved = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, RoundClosed)]
+    assert len(saved) + len(refused) == len(ids), results
+    closed_at = db.session.get(Round, round_id).closed_at
+    reviews = db.session.scalars(select(Review)).all()
+    assert sorted(r.id for r in reviews) == sorted(saved)
+    assert all(r.updated_at <= closed_at for r in reviews)

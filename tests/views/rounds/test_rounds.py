@@ -188,3 +188,18 @@ def test_judge_steps_aside_and_the_organizer_sees_the_conflict(client, db, login
                      data={"judge": people["other"].username, "entry_number": entry.number, "reason": "同一MCN"})
     assert ok.status_code == 302
     assert db.session.scalars(select(Assignment).where(Assignment.entry_id == entry.id)).all() == []
+
+
+def test_organizer_writes_the_blind_text_judges_read(client, db, login, contest, people, entry):
+    login(people["organizer"])
+    assert 'id="blind-text-form"' in client.get(f"/organizer/entries/{entry.id}").get_data(as_text=True)
+    too_long = client.post(f"/organizer/entries/{entry.id}/blind-text", data={"blind_title": "长" * 201},
+                           follow_redirects=True)
+    assert too_long.status_code == 200 and entry.blind_title is None
+    client.post(f"/organizer/entries/{entry.id}/blind-text",
+                data={"blind_title": "一个早晨", "blind_description": "（作者信息已隐去）"})
+    db.session.refresh(entry)
+    assert (entry.blind_title, entry.blind_description) == ("一个早晨", "（作者信息已隐去）")
+    login(people["judge"])
+    page = client.get(f"/judge/entries/{entry.id}").get_data(as_text=True)
+    assert "一个早晨" in page and "（作者信息已隐去）" in page and "西湖晨光" not in page
