@@ -77,7 +77,8 @@ def judge_queue(*, judge: User) -> list[Assignment]:
 
 
 #: What a queue row shows of its entry and video (the other columns, e.g. descriptions, are not loaded).
-_QUEUE_ENTRY_COLUMNS = (Entry.number, Entry.title, Entry.state, Entry.category_id, Entry.contest_id)
+_QUEUE_ENTRY_COLUMNS = (Entry.number, Entry.title, Entry.blind_title, Entry.state, Entry.category_id,
+                        Entry.contest_id)
 _QUEUE_VIDEO_COLUMNS = (Video.state, Video.poster_key)
 #: What the player (templates/_macros/player.html) reads of a video.
 _PLAYER_VIDEO_COLUMNS = (Video.state, Video.rendition_key, Video.poster_key)
@@ -127,6 +128,7 @@ class QueuePagination(Pagination):
                      entry.joinedload(Entry.contest).load_only(Contest.title, Contest.code),
                      entry.joinedload(Entry.category).load_only(Category.name),
                      entry.joinedload(Entry.video).load_only(*_QUEUE_VIDEO_COLUMNS),
+                     joinedload(Assignment.round).load_only(Round.name, Round.blind, Round.position),
                      contains_eager(Assignment.review).load_only(Review.state, Review.total))
             .order_by(page.c.contest_id.desc(), _is_submitted(), Entry.number, Assignment.id)
         ).all()

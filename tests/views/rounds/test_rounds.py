@@ -109,6 +109,8 @@ def test_blind_round_shows_the_redacted_text_and_an_open_round_the_creator(clien
     login(people["judge"])
     blind = client.get(f"/judge/entries/{entry.id}").get_data(as_text=True)
     assert "作品甲" in blind and "西湖晨光" not in blind and "创作者小明" not in blind
+    queue = client.get("/judge/").get_data(as_text=True)
+    assert "作品甲" in queue and "西湖晨光" not in queue
     rounds.update_round(round_=contest.rounds[0], blind=False)
     db.session.commit()
     open_ = client.get(f"/judge/entries/{entry.id}").get_data(as_text=True)
