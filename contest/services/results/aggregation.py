@@ -37,6 +37,7 @@ from contest.services.results.scores import (
     points,
     ratio_points,
     to_thousandths,
+    total_of,
 )
 
 
@@ -127,9 +128,9 @@ def trim_sorted(rows: list[tuple[int, int, int]], k: int) -> TrimmedMean:
     if n == 0:
         return TrimmedMean(None, False, k, rows)
     if n < 2 * k + 1:
-        return TrimmedMean(ratio_points(sum(row[0] for row in rows), n), True, k, rows)
+        return TrimmedMean(ratio_points(sum(map(total_of, rows)), n), True, k, rows)
     kept = rows[k:n - k]
-    return TrimmedMean(ratio_points(sum(row[0] for row in kept), n - 2 * k), False, k, rows)
+    return TrimmedMean(ratio_points(sum(map(total_of, kept)), n - 2 * k), False, k, rows)
 
 
 # -- a whole round ------------------------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def trim_sorted(rows: list[tuple[int, int, int]], k: int) -> TrimmedMean:
 @gc_paused()
 def round_means(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
     """Entry id → mean of its totals (see :func:`mean`) over one round's reviews."""
-    return {entry_id: ratio_points(sum(row[0] for row in rows), len(rows))
+    return {entry_id: ratio_points(sum(map(total_of, rows)), len(rows))
             for entry_id, rows in group_by_entry(reviews).items()}
 
 
@@ -150,7 +151,7 @@ def round_trimmed_means(reviews: Iterable[ReviewRow], *, k: int = 1) -> dict[int
 @gc_paused()
 def round_medians(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
     """Entry id → median of its totals (see :func:`median`) over one round's reviews."""
-    return {entry_id: median_of(sorted(row[0] for row in rows))
+    return {entry_id: median_of(sorted(map(total_of, rows)))
             for entry_id, rows in group_by_entry(reviews).items()}
 
 
@@ -307,7 +308,7 @@ def aggregate_round(reviews: Iterable[ReviewRow], *, k: int = 1,
     entries = {}
     for entry_id, rows in groups.items():
         rows.sort()
-        millis = [row[0] for row in rows]
+        millis = list(map(total_of, rows))
         trimmed = trim_sorted(rows, k)
         spread = spreads[entry_id]
         flags = {TRIM_FELL_BACK} if trimmed.fell_back else set()

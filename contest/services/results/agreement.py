@@ -20,6 +20,7 @@ from contest.services.results.scores import (
     group_by_entry,
     points,
     to_thousandths,
+    total_of,
 )
 
 #: Rows of one entry as :func:`~contest.services.results.scores.group_by_entry` gives them.
@@ -76,7 +77,7 @@ def round_disagreements(reviews: Iterable[ReviewRow], *,
 
 def disagreements_grouped(groups: Grouped, limits: DisagreementLimits) -> dict[int, Disagreement]:
     """:func:`round_disagreements` of reviews already grouped by entry."""
-    return {entry_id: spread_of([row[0] for row in rows], limits) for entry_id, rows in groups.items()}
+    return {entry_id: spread_of(list(map(total_of, rows)), limits) for entry_id, rows in groups.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ def deviations_grouped(groups: Grouped, limits: DeviationLimits) -> dict[int, Ju
     counts: dict[int, int] = {}
     for rows in groups.values():
         n = len(rows)
-        total = sum(row[0] for row in rows)
+        total = sum(map(total_of, rows))
         for milli, _, judge_id in rows:
             counts[judge_id] = counts.get(judge_id, 0) + 1
             if n > 1:

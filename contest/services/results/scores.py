@@ -7,14 +7,17 @@ point value given out is a :class:`~decimal.Decimal` rounded half-up to exactly 
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 
-#: Outputs are rounded half-up to this step (Numeric(7, 3)).
-POINT_STEP = Decimal("0.001")
 #: Highest total, in thousandths of a point (100 points).
 MAX_THOUSANDTHS = 100_000
+
+#: The total (thousandths) of a row of :func:`group_by_entry`.
+total_of = itemgetter(0)
 
 #: One round's review as given: (entry_id, judge_id, review_id, total in points out of 100).
 ReviewRow = tuple[int, int, int, "Decimal | float"]
@@ -47,8 +50,10 @@ def ratio_points(numerator: int, denominator: int) -> Decimal:
 
 
 def float_points(value: float) -> Decimal:
-    """A float number of points rounded half-up to 3 decimals (from its exact binary value)."""
-    return Decimal(value).quantize(POINT_STEP, rounding=ROUND_HALF_UP)
+    """A float rounded half-up (away from zero) to 3 decimals from its binary value: ``floor(|v| × 1000 +
+    0.5)`` thousandths with v's sign (5.0625 → 5.063, −12.5625 → −12.563)."""
+    milli = math.floor(abs(value) * 1000 + 0.5)
+    return points(milli if value >= 0 else -milli)
 
 
 def group_by_entry(reviews: Iterable[ReviewRow]) -> dict[int, list[tuple[int, int, int]]]:
