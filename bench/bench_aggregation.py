@@ -1,22 +1,23 @@
 """Aggregating a province-scale round in Python: each method's time as a ratio to one SQL ``avg … GROUP BY``.
 
-    .venv/bin/python bench/bench_aggregation.py [--reviews 500000] [--entries 100000] [--judges 1000] [--runs 5]
+    .venv/bin/python bench/bench_aggregation.py [--reviews 500000] [--entries 100000] [--judges 1000]
+                                                [--runs 5]
 
-Creates a temporary PostgreSQL database (``contest_bench_agg_<pid>`` on 127.0.0.1, user postgres; dropped at
-the end) with one table ``review_total (entry_id, judge_id, review_id, total numeric(7, 3))`` and fills it with
-COPY: ``--reviews`` reviews spread evenly over ``--entries`` entries (5 judges per entry by default, distinct,
-drawn from ``--judges``), totals = an entry's quality + a judge's bias (some judges severe, some lenient, some
-scoring everything 0) + noise, clamped to 0..100 and rounded to 3 decimals (a fixed random seed).
+Creates a temporary PostgreSQL database (``contest_bench_agg_<pid>`` on 127.0.0.1, user postgres; dropped
+at the end) with one table ``review_total (entry_id, judge_id, review_id, total numeric(7, 3))`` and fills it
+with COPY: ``--reviews`` reviews spread evenly over ``--entries`` entries (5 distinct judges per entry by
+default, drawn from ``--judges``), totals = an entry's quality + a judge's bias (some judges severe, some
+lenient, a few scoring everything 0) + noise, clamped to 0..100 and rounded to 3 decimals (fixed seed).
 
 Baseline: ``SELECT entry_id, avg(total) FROM review_total GROUP BY entry_id`` fetched in full. Each method:
 ``SELECT entry_id, judge_id, review_id, total FROM review_total`` fetched in full (psycopg makes Decimals, as
 the app's query would) and then the function of ``contest/services/results/aggregation.py`` /
 ``agreement.py`` over the rows; the ratio includes the fetch. Each job, the baseline too, runs with the
 cyclic garbage collector paused (``scores.gc_paused``, as a caller fetching a round's rows should: otherwise
-the 500,000 fetched tuples alone trigger hundreds of collections). Runs alternate (baseline, then every method,
-``--runs`` times) and each figure is the median of its runs, so the drift of a shared machine's load hits all
-of them alike. Prints wall time and CPU time (this process plus its PostgreSQL backend, read from /proc) and the
-fetch alone. Goals: mean and trimmed mean ≤ 3×, z-score ≤ 5×.
+the 500,000 fetched tuples alone trigger hundreds of collections). Runs alternate (baseline, then every
+method, ``--runs`` times) and each figure is the median of its runs, so the drift of a shared machine's load
+hits all of them alike. Prints wall time and CPU time (this process plus its PostgreSQL backend, read from
+/proc), and the fetch alone. Goals: mean and trimmed mean ≤ 3×, z-score ≤ 5×.
 Stops by itself; not part of the test suite.
 """
 from __future__ import annotations
@@ -74,7 +75,8 @@ def seed(conn: psycopg.Connection, reviews: int, entries: int, judges: int) -> N
                 review_id += 1
                 if review_id > reviews:
                     break
-                score = 0.0 if judge in flat else min(100.0, max(0.0, quality + bias[judge] + rng.gauss(0, 6)))
+                noisy = quality + bias[judge] + rng.gauss(0, 6)
+                score = 0.0 if judge in flat else min(100.0, max(0.0, noisy))
                 copy.write_row((entry_id, judge + 1, review_id, Decimal(f"{score:.3f}")))
     conn.execute("ANALYZE review_total")
     conn.commit()
@@ -114,7 +116,8 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.0f} s (PostgreSQL, temporary database {name})")
             work = {"SQL avg … GROUP BY entry_id (baseline)": lambda c: c.execute(BASELINE_SQL).fetchall(),
                     "fetch the rows only": lambda c: c.execute(ROWS_SQL).fetchall()}
-            work |= {label: (lambda c, f=f: f(c.execute(ROWS_SQL).fetchall())) for label, f in METHODS.items()}
+            work |= {label: (lambda c, f=f: f(c.execute(ROWS_SQL).fetchall()))
+                     for label, f in METHODS.items()}
             backend = conn.info.backend_pid
             for job in work.values():  # warm up: caches, prepared statements
                 timed(conn, backend, job)
@@ -135,9 +138,9 @@ def main() -> None:
         walls = [t[0] for t in values]
         print(f"{label:<40} {wall:>7.3f} {wall / base_wall:>6.2f}× {cpu:>7.3f} {cpu / base_cpu:>6.2f}× "
               f"{goal:>5}   ({min(walls):.3f}–{max(walls):.3f})")
-    print("\nEach method includes fetching the 4 columns of every review (psycopg, Decimal totals). CPU: this "
-          "process plus the PostgreSQL backend serving it, which the load of other programs on a shared machine "
-          "moves less than wall time.")
+    print("\nEach method includes fetching the 4 columns of every review (psycopg, Decimal totals). CPU: "
+          "this process plus the PostgreSQL backend serving it, which the load of other programs on a shared "
+          "machine moves less than wall time.")
 
 
 if __name__ == "__main__":

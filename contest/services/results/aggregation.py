@@ -49,7 +49,7 @@ class Scored(NamedTuple):
     total: Decimal | float
 
 
-# -- one entry --------------------------------------------------------------------------------------------------
+# -- one entry -----------------------------------------------------------------------------------------------
 
 def mean(totals: Iterable[Decimal | float]) -> Decimal | None:
     """Arithmetic mean of one entry's totals: ``Σ total / n`` in points out of 100, exact, rounded half-up to
@@ -133,7 +133,7 @@ def trim_sorted(rows: list[tuple[int, int, int]], k: int) -> TrimmedMean:
     return TrimmedMean(ratio_points(sum(map(total_of, kept)), n - 2 * k), False, k, rows)
 
 
-# -- a whole round ------------------------------------------------------------------------------------------------
+# -- a whole round -------------------------------------------------------------------------------------------
 
 @gc_paused()
 def round_means(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
@@ -158,7 +158,7 @@ def round_medians(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
 @dataclass(slots=True)
 class JudgeSpread:
     """One judge's scores in a round: ``reviews`` (count), ``mean`` and population ``std`` in points (3 dp).
-    ``zero_spread``: std is 0 (one review, or the same total everywhere), so every z-score of the judge is 0."""
+    ``zero_spread``: std is 0 (one review, or the same total everywhere), so every z of the judge is 0."""
 
     judge_id: int
     reviews: int
@@ -190,7 +190,8 @@ def normalise_round(reviews: Iterable[ReviewRow]) -> Normalised:
     3. Rescaling back to points (Evalato's fit): ``adjusted_e = S_min + (N_e − N_min) × (S_max − S_min) /
        (N_max − N_min)`` with min/max over the round's entries, so adjusted scores keep the order of ``N``
        and span exactly the range of the raw means — within 0..100 with no clipping. When every ``N_e`` is
-       equal, ``adjusted_e = (S_min + S_max) / 2`` for all.
+       equal, ``adjusted_e = (S_min + S_max) / 2`` for all. The fit is affine, so ``adjusted_e`` is also the
+       mean of the entry's reviews' z each rescaled by it.
 
     Units: points out of 100, rounded half-up to 3 decimals (float arithmetic). Source: Evalato, "Score
     normalization explained" (help.evalato.com/en/articles/6484940). This fit was chosen over the T-score
@@ -252,7 +253,7 @@ def evalato_fit(normal: dict[int, float], raw: dict[int, float]) -> dict[int, De
             for entry_id, value in normal.items()}
 
 
-# -- everything at once -------------------------------------------------------------------------------------------
+# -- everything at once --------------------------------------------------------------------------------------
 
 #: Flags an entry can carry (see :class:`EntryAggregate`).
 TRIM_FELL_BACK = "trim_fell_back"

@@ -22,6 +22,7 @@ total_of = itemgetter(0)
 #: One round's review as given: (entry_id, judge_id, review_id, total in points out of 100).
 ReviewRow = tuple[int, int, int, "Decimal | float"]
 
+
 def to_thousandths(total: Decimal | float) -> int:
     """``total`` (points out of 100) as an int of thousandths of a point, rounded half-up; a float is read
     from its shortest repr (``85.1255`` → 85126). Raises ValueError for anything but an int, float or

@@ -29,7 +29,7 @@ def scored(*totals):
     return [Scored(i, 10 + i, t) for i, t in enumerate(totals, 1)]
 
 
-# -- mean ----------------------------------------------------------------------------------------------------------
+# -- mean ----------------------------------------------------------------------------------------------------
 
 def test_mean_is_exact_and_rounded_half_up_to_three_decimals():
     assert mean([80, D("85.125"), 90]) == D("85.042")  # 255.125 / 3 = 85.0416…
@@ -57,7 +57,7 @@ def test_an_invalid_total_is_refused(total):
         round_means([(1, 1, 1, 80), (1, 2, 2, total)])
 
 
-# -- median --------------------------------------------------------------------------------------------------------
+# -- median --------------------------------------------------------------------------------------------------
 
 def test_median_odd_even_and_ties():
     assert median([70, 90, 80]) == D("80.000")
@@ -67,7 +67,7 @@ def test_median_odd_even_and_ties():
     assert median([]) is None
 
 
-# -- trimmed mean --------------------------------------------------------------------------------------------------
+# -- trimmed mean --------------------------------------------------------------------------------------------
 
 def test_trimmed_mean_drops_the_highest_and_the_lowest():
     result = trimmed_mean(scored(60, 80, D("85.125"), 90, 99))
@@ -119,7 +119,7 @@ def test_a_negative_k_is_refused():
         trimmed_mean(scored(60, 80, 99), k=-1)
 
 
-# -- a whole round -------------------------------------------------------------------------------------------------
+# -- a whole round -------------------------------------------------------------------------------------------
 
 ROUND = [  # (entry, judge, review, total)
     (1, 1, 1, 80), (1, 2, 2, 70), (1, 3, 3, 90),
@@ -150,7 +150,7 @@ def test_a_round_without_reviews_gives_nothing():
     assert (result.entries, result.judges, result.deviations) == ({}, {}, {})
 
 
-# -- z-score normalisation -----------------------------------------------------------------------------------------
+# -- z-score normalisation -----------------------------------------------------------------------------------
 
 # Judge 1 scored entries 1, 2, 3: 80, 60, 70 (mean 70, std √(200/3) = 8.165); judge 2 scored entries 1, 2:
 # 50, 30 (mean 40, std 10). z: judge 1 ±1.2247 and 0, judge 2 ±1. Entry means of z: N1 = 1.1124,
@@ -165,7 +165,8 @@ def test_normalisation_follows_evalato_by_hand():
     assert result.z[4] == pytest.approx(1) and result.z[5] == pytest.approx(-1)
     first, second = result.judges[1], result.judges[2]
     assert (first.reviews, first.mean, first.std, first.zero_spread) == (3, D("70.000"), D("8.165"), False)
-    assert (second.reviews, second.mean, second.std, second.zero_spread) == (2, D("40.000"), D("10.000"), False)
+    assert (second.reviews, second.mean, second.std, second.zero_spread) == (
+        2, D("40.000"), D("10.000"), False)
 
 
 def test_a_judge_who_scores_everything_zero_gets_z_zero_and_is_flagged():
@@ -192,7 +193,7 @@ def test_when_every_entry_normalises_alike_all_get_the_middle_of_the_raw_means()
     assert result.judges[1].zero_spread and result.judges[2].zero_spread
 
 
-# -- everything at once --------------------------------------------------------------------------------------------
+# -- everything at once --------------------------------------------------------------------------------------
 
 def test_aggregate_round_by_hand():
     result = aggregate_round(ROUND, k=1)
@@ -217,7 +218,7 @@ def test_aggregate_round_agrees_with_each_method():
         SEVERE_AND_LENIENT + [(4, 3, 6, 0), (4, 1, 7, 99)])
 
 
-# -- properties ----------------------------------------------------------------------------------------------------
+# -- properties ----------------------------------------------------------------------------------------------
 
 totals = st.decimals(min_value=0, max_value=100, places=3, allow_nan=False, allow_infinity=False)
 rounds = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 5), totals), max_size=40).map(

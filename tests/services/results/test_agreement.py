@@ -15,7 +15,7 @@ from contest.services.results.agreement import (
 D = Decimal
 
 
-# -- disagreement per entry ----------------------------------------------------------------------------------------
+# -- disagreement per entry ----------------------------------------------------------------------------------
 
 def test_population_std_and_range_by_hand():
     spread = disagreement([70, 80, 90])  # std √(200/3) = 8.1650
@@ -51,7 +51,7 @@ def test_std_is_at_most_half_the_range(values):
     assert spread.range == max(values) - min(values)
 
 
-# -- judge deviation from the panel --------------------------------------------------------------------------------
+# -- judge deviation from the panel --------------------------------------------------------------------------
 
 # Three judges on three entries; judge 1 always 15 above the mean of the other two, judge 3 always 15 below.
 PANEL = [
