@@ -3,7 +3,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contest.services.results.aggregation import (
@@ -22,6 +22,8 @@ from contest.services.results.aggregation import (
 )
 
 D = Decimal
+#: Hypothesis without its per-example deadline: tests are not timed (a loaded CI machine is slow).
+untimed = settings(deadline=None)
 
 
 def scored(*totals):
@@ -225,6 +227,7 @@ rounds = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 5), totals), max_s
     lambda rows: [(entry, judge, i, total) for i, (entry, judge, total) in enumerate(rows, 1)])
 
 
+@untimed
 @given(st.lists(totals, min_size=1, max_size=12), st.integers(0, 4))
 def test_trimmed_mean_lies_between_min_and_max(values, k):
     result = trimmed_mean(scored(*values), k=k)
@@ -233,11 +236,13 @@ def test_trimmed_mean_lies_between_min_and_max(values, k):
     assert result.fell_back == (len(values) < 2 * k + 1)
 
 
+@untimed
 @given(st.lists(totals, min_size=1, max_size=12))
 def test_mean_is_the_exact_mean_rounded_half_up(values):
     assert mean(values) == (sum(values) / len(values)).quantize(D("0.001"), rounding=ROUND_HALF_UP)
 
 
+@untimed
 @given(st.lists(totals, min_size=1, max_size=12), st.randoms())
 def test_median_does_not_depend_on_order(values, random):
     shuffled = list(values)
@@ -246,6 +251,7 @@ def test_median_does_not_depend_on_order(values, random):
     assert min(values) <= median(values) <= max(values)
 
 
+@untimed
 @given(rounds)
 def test_adjusted_scores_stay_within_the_raw_means(rows):
     adjusted = normalise_round(rows).adjusted

@@ -1,7 +1,7 @@
 """How far judges agree (contest/services/results/agreement.py): values computed by hand."""
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contest.services.results.agreement import (
@@ -13,6 +13,8 @@ from contest.services.results.agreement import (
 )
 
 D = Decimal
+#: Hypothesis without its per-example deadline: tests are not timed (a loaded CI machine is slow).
+untimed = settings(deadline=None)
 
 
 # -- disagreement per entry ----------------------------------------------------------------------------------
@@ -44,6 +46,7 @@ def test_round_disagreements_per_entry():
         1: (D("10.000"), D("20.000"), True), 2: (D("2.500"), D("5.000"), False)}
 
 
+@untimed
 @given(st.lists(st.decimals(min_value=0, max_value=100, places=3), min_size=1, max_size=12))
 def test_std_is_at_most_half_the_range(values):
     spread = disagreement(values)
