@@ -120,10 +120,17 @@ def trimmed_mean(scores: Iterable[Scored], *, k: int = 1) -> TrimmedMean:
     return trim_sorted(sorted((to_thousandths(s.total), s.review_id, s.judge_id) for s in scores), k)
 
 
+def checked_k(k: int) -> int:
+    """``k`` (how many highest and lowest totals a trimmed mean drops) when it is a whole number ≥ 0, else
+    ValueError."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"去掉的最高分/最低分个数应为不小于 0 的整数 / k must be a whole number ≥ 0: {k!r}")
+    return k
+
+
 def trim_sorted(rows: list[tuple[int, int, int]], k: int) -> TrimmedMean:
     """:func:`trimmed_mean` of one entry's rows ``(thousandths, review_id, judge_id)``, sorted."""
-    if k < 0:
-        raise ValueError(f"去掉的分数个数不能为负 / k must be ≥ 0: {k}")
+    checked_k(k)
     n = len(rows)
     if n == 0:
         return TrimmedMean(None, False, k, rows)
@@ -145,6 +152,7 @@ def round_means(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
 @gc_paused()
 def round_trimmed_means(reviews: Iterable[ReviewRow], *, k: int = 1) -> dict[int, TrimmedMean]:
     """Entry id → trimmed mean of its reviews (see :func:`trimmed_mean`) over one round's reviews."""
+    checked_k(k)
     return {entry_id: trim_sorted(sorted(rows), k) for entry_id, rows in group_by_entry(reviews).items()}
 
 
@@ -302,6 +310,7 @@ def aggregate_round(reviews: Iterable[ReviewRow], *, k: int = 1,
     the mean, median, trimmed mean (``k`` highest and lowest dropped), adjusted score, spread and flags; per
     judge the spread and the deviation from the panel. See each function for its formula and source.
     Empty input gives empty dicts. Raises ValueError for an invalid total or k < 0."""
+    checked_k(k)
     groups = group_by_entry(reviews)
     normalised = normalise_grouped(groups)
     spreads = disagreements_grouped(groups, disagreement_limits)

@@ -116,9 +116,14 @@ def test_trimmed_mean_with_k_zero_is_the_mean_and_with_no_review_is_none():
     assert (empty.value, empty.fell_back, empty.dropped_review_ids) == (None, False, ())
 
 
-def test_a_negative_k_is_refused():
+@pytest.mark.parametrize("k", [-1, 1.5, True])
+def test_a_k_that_is_not_a_whole_number_from_zero_up_is_refused(k):
     with pytest.raises(ValueError, match="k must be"):
-        trimmed_mean(scored(60, 80, 99), k=-1)
+        trimmed_mean(scored(60, 80, 99), k=k)
+    with pytest.raises(ValueError, match="k must be"):
+        round_trimmed_means([], k=k)
+    with pytest.raises(ValueError, match="k must be"):
+        aggregate_round([], k=k)
 
 
 # -- a whole round -------------------------------------------------------------------------------------------
@@ -261,3 +266,18 @@ def test_adjusted_scores_stay_within_the_raw_means(rows):
         low, high = min(means.values()), max(means.values())
         assert all(low - D("0.001") <= value <= high + D("0.001") for value in adjusted.values())
         assert all(D(0) <= value <= D(100) for value in adjusted.values())
+
+
+@untimed
+@given(rounds, st.integers(0, 3))
+def test_the_round_functions_agree_with_the_per_entry_ones(rows, k):
+    per_entry = {}
+    for entry, judge, review, total in rows:
+        per_entry.setdefault(entry, []).append(Scored(review, judge, total))
+    trimmed = round_trimmed_means(rows, k=k)
+    assert round_means(rows) == {e: mean(s.total for s in scores) for e, scores in per_entry.items()}
+    assert round_medians(rows) == {e: median(s.total for s in scores) for e, scores in per_entry.items()}
+    for entry, scores in per_entry.items():
+        alone = trimmed_mean(scores, k=k)
+        assert (trimmed[entry].value, trimmed[entry].fell_back, trimmed[entry].dropped_review_ids) == (
+            alone.value, alone.fell_back, alone.dropped_review_ids)
