@@ -267,6 +267,10 @@ def evalato_fit(normal: dict[int, float], raw: dict[int, float]) -> dict[int, De
 TRIM_FELL_BACK = "trim_fell_back"
 STRONG_DISAGREEMENT = "strong_disagreement"
 ZERO_SPREAD_JUDGE = "zero_spread_judge"
+#: Flags a judge can carry (see :class:`JudgeAggregate`).
+ZERO_SPREAD = "zero_spread"
+LARGE_OFFSET = "large_offset"
+LOW_CORRELATION = "low_correlation"
 
 
 @dataclass(slots=True)
@@ -291,14 +295,25 @@ class EntryAggregate:
 
 
 @dataclass(slots=True)
+class JudgeAggregate:
+    """Everything computed for one judge of a round: ``spread`` (:class:`JudgeSpread`: reviews, mean, std),
+    ``deviation`` (:class:`~contest.services.results.agreement.JudgeDeviation`: offset from and correlation
+    with the rest of the panel) and ``flags``: a subset of ``zero_spread``, ``large_offset`` and
+    ``low_correlation``."""
+
+    judge_id: int
+    spread: JudgeSpread
+    deviation: JudgeDeviation
+    flags: frozenset[str]
+
+
+@dataclass(slots=True)
 class RoundAggregate:
     """A round aggregated: ``entries`` (entry id → :class:`EntryAggregate`), ``judges`` (judge id →
-    :class:`JudgeSpread`) and ``deviations`` (judge id → :class:`~.agreement.JudgeDeviation`); ``z``: review
-    id → z-score (float)."""
+    :class:`JudgeAggregate`); ``z``: review id → z-score (float, unrounded)."""
 
     entries: dict[int, EntryAggregate]
-    judges: dict[int, JudgeSpread]
-    deviations: dict[int, JudgeDeviation]
+    judges: dict[int, JudgeAggregate]
     z: dict[int, float]
 
 
@@ -308,7 +323,7 @@ def aggregate_round(reviews: Iterable[ReviewRow], *, k: int = 1,
                     deviation_limits: DeviationLimits = DeviationLimits()) -> RoundAggregate:
     """Every method of this module and of :mod:`.agreement` over one round's reviews, grouped once: per entry
     the mean, median, trimmed mean (``k`` highest and lowest dropped), adjusted score, spread and flags; per
-    judge the spread and the deviation from the panel. See each function for its formula and source.
+    judge the spread, the deviation from the panel and flags. See each function for its formula and source.
     Empty input gives empty dicts. Raises ValueError for an invalid total or k < 0."""
     checked_k(k)
     groups = group_by_entry(reviews)
@@ -329,5 +344,12 @@ def aggregate_round(reviews: Iterable[ReviewRow], *, k: int = 1,
         entries[entry_id] = EntryAggregate(
             entry_id, len(rows), ratio_points(sum(millis), len(millis)), median_of(millis), trimmed,
             normalised.adjusted[entry_id], spread.std, spread.range, frozenset(flags))
-    return RoundAggregate(entries, normalised.judges, deviations_grouped(groups, deviation_limits),
-                          normalised.z)
+    deviations = deviations_grouped(groups, deviation_limits)
+    judges = {}
+    for judge_id, spread in normalised.judges.items():
+        deviation = deviations[judge_id]
+        flags = {name for name, on in ((ZERO_SPREAD, spread.zero_spread),
+                                       (LARGE_OFFSET, deviation.offset_flag),
+                                       (LOW_CORRELATION, deviation.correlation_flag)) if on}
+        judges[judge_id] = JudgeAggregate(judge_id, spread, deviation, frozenset(flags))
+    return RoundAggregate(entries, judges, normalised.z)

@@ -7,8 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contest.services.results.aggregation import (
+    LARGE_OFFSET,
+    LOW_CORRELATION,
     STRONG_DISAGREEMENT,
     TRIM_FELL_BACK,
+    ZERO_SPREAD,
     ZERO_SPREAD_JUDGE,
     Scored,
     aggregate_round,
@@ -154,7 +157,7 @@ def test_a_round_without_reviews_gives_nothing():
     normalised = normalise_round([])
     assert (normalised.adjusted, normalised.judges, normalised.z) == ({}, {}, {})
     result = aggregate_round([])
-    assert (result.entries, result.judges, result.deviations) == ({}, {}, {})
+    assert (result.entries, result.judges, result.z) == ({}, {}, {})
 
 
 # -- z-score normalisation -----------------------------------------------------------------------------------
@@ -213,8 +216,25 @@ def test_aggregate_round_by_hand():
     assert (third.count, third.mean, third.std, third.range) == (2, D("86.563"), D("1.438"), D("2.875"))
     assert third.flags == {TRIM_FELL_BACK}
     assert result.entries[4].flags == {TRIM_FELL_BACK}
-    assert set(result.judges) == {1, 2, 3} and result.judges[3].mean == D("46.667")
-    assert result.deviations[1].shared == 3
+    assert set(result.judges) == {1, 2, 3}
+    third_judge = result.judges[3]  # 90, 0, 50 against the others' 75, 62.5, (none)
+    assert (third_judge.spread.mean, third_judge.deviation.shared, third_judge.deviation.offset) == (
+        D("46.667"), 2, D("-23.750"))
+    assert third_judge.flags == {LARGE_OFFSET}  # 2 shared entries: no correlation
+    first_judge = result.judges[1]  # 80, 60, 85.125 against 80, 32.5, 88
+    assert (first_judge.deviation.offset, first_judge.deviation.correlation, first_judge.flags) == (
+        D("8.208"), D("0.998"), frozenset())
+
+
+def test_judge_flags_in_aggregate_round():
+    zero = aggregate_round([(1, 1, 1, 80), (2, 1, 2, 60), (3, 1, 3, 70),
+                            (1, 9, 4, 0), (2, 9, 5, 0), (3, 9, 6, 0)])
+    assert zero.judges[9].flags == {ZERO_SPREAD, LARGE_OFFSET}  # offset −70, no correlation (constant)
+    assert zero.judges[1].flags == {LARGE_OFFSET}
+    opposite = aggregate_round([(1, 1, 1, 80), (1, 2, 2, 60), (2, 1, 3, 70), (2, 2, 4, 70), (3, 1, 5, 60),
+                                (3, 2, 6, 80)])
+    assert opposite.judges[1].flags == {LOW_CORRELATION}  # r = −1, offset 0
+    assert opposite.judges[1].deviation.correlation == D("-1.000")
 
 
 def test_aggregate_round_agrees_with_each_method():
