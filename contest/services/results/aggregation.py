@@ -30,6 +30,7 @@ from contest.services.results.agreement import (
     disagreements_grouped,
 )
 from contest.services.results.scores import (
+    Grouped,
     ReviewRow,
     float_points,
     gc_paused,
@@ -210,7 +211,7 @@ def normalise_round(reviews: Iterable[ReviewRow]) -> Normalised:
     return normalise_grouped(group_by_entry(reviews))
 
 
-def normalise_grouped(entries: dict[int, list[tuple[int, int, int]]]) -> Normalised:
+def normalise_grouped(entries: Grouped) -> Normalised:
     """:func:`normalise_round` of reviews already grouped by entry
     (:func:`~contest.services.results.scores.group_by_entry`)."""
     judges: dict[int, list[int]] = {}  # judge id → [n, Σx, Σx²] in thousandths

@@ -4,7 +4,8 @@ deviation from the rest of the panel. Pure Python over plain values: no database
 Input: an iterable of ``(entry_id, judge_id, review_id, total)`` for one round, ``total`` in points out of 100
 (see :mod:`contest.services.results.scores`). Points are given out as Decimals rounded half-up to 3 decimals;
 correlations as Decimals rounded half-up to 3 decimals. The thresholds are set per round
-(:class:`DisagreementLimits`, :class:`DeviationLimits`); a value equal to a threshold is flagged.
+(:class:`DisagreementLimits`, :class:`DeviationLimits`): a spread or offset that reaches its limit is flagged,
+a correlation below its limit is.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from contest.services.results.scores import (
+    Grouped,
     ReviewRow,
     float_points,
     gc_paused,
@@ -22,9 +24,6 @@ from contest.services.results.scores import (
     to_thousandths,
     total_of,
 )
-
-#: Rows of one entry as :func:`~contest.services.results.scores.group_by_entry` gives them.
-Grouped = dict[int, list[tuple[int, int, int]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ total_of = itemgetter(0)
 
 #: One round's review as given: (entry_id, judge_id, review_id, total in points out of 100).
 ReviewRow = tuple[int, int, int, "Decimal | float"]
+#: A round grouped by :func:`group_by_entry`: entry id → [(thousandths, review_id, judge_id), …].
+Grouped = dict[int, list[tuple[int, int, int]]]
 
 
 def to_thousandths(total: Decimal | float) -> int:
@@ -57,10 +59,10 @@ def float_points(value: float) -> Decimal:
     return points(milli if value >= 0 else -milli)
 
 
-def group_by_entry(reviews: Iterable[ReviewRow]) -> dict[int, list[tuple[int, int, int]]]:
+def group_by_entry(reviews: Iterable[ReviewRow]) -> Grouped:
     """One pass over the round's reviews: entry id → list of ``(thousandths, review_id, judge_id)`` in input
     order. Raises ValueError for an invalid total (see :func:`to_thousandths`)."""
-    entries: dict[int, list[tuple[int, int, int]]] = {}
+    entries: Grouped = {}
     for entry_id, judge_id, review_id, total in reviews:
         try:
             scaled = total * 1000
