@@ -118,6 +118,7 @@ def trimmed_mean(scores: Iterable[Scored], *, k: int = 1) -> TrimmedMean:
     The rule of Chinese contest judging (e.g. 评分规则 "去掉一个最高分和一个最低分后取平均分"); k is set per
     round. Raises ValueError for k < 0 or an invalid total.
     """
+    checked_k(k)
     return trim_sorted(sorted((to_thousandths(s.total), s.review_id, s.judge_id) for s in scores), k)
 
 
@@ -130,8 +131,8 @@ def checked_k(k: int) -> int:
 
 
 def trim_sorted(rows: list[tuple[int, int, int]], k: int) -> TrimmedMean:
-    """:func:`trimmed_mean` of one entry's rows ``(thousandths, review_id, judge_id)``, sorted."""
-    checked_k(k)
+    """:func:`trimmed_mean` of one entry's rows ``(thousandths, review_id, judge_id)``, sorted, with ``k``
+    already checked (:func:`checked_k`)."""
     n = len(rows)
     if n == 0:
         return TrimmedMean(None, False, k, rows)
@@ -154,7 +155,10 @@ def round_means(reviews: Iterable[ReviewRow]) -> dict[int, Decimal]:
 def round_trimmed_means(reviews: Iterable[ReviewRow], *, k: int = 1) -> dict[int, TrimmedMean]:
     """Entry id → trimmed mean of its reviews (see :func:`trimmed_mean`) over one round's reviews."""
     checked_k(k)
-    return {entry_id: trim_sorted(sorted(rows), k) for entry_id, rows in group_by_entry(reviews).items()}
+    groups = group_by_entry(reviews)
+    for rows in groups.values():
+        rows.sort()
+    return {entry_id: trim_sorted(rows, k) for entry_id, rows in groups.items()}
 
 
 @gc_paused()
