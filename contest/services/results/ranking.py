@@ -3,6 +3,7 @@
 The ranking rule lives in :func:`rank_entries` (its docstring states the tie-break); :data:`TIE_BREAK_RULE` is
 the same rule as a sentence for the results page.
 """
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
@@ -46,6 +47,9 @@ class ResultRow:
     entry: Entry
     criterion_means: dict[int, Decimal] = field(default_factory=dict)
     total: Decimal | None = None
+    #: The raw mean of the submitted reviews' totals (equal to ``total`` unless the round ranks by another
+    #: score: see ``scores`` of :func:`rank_entries`).
+    mean: Decimal | None = None
     reviews: int = 0
     assigned: int = 0
     rank: int | None = None
@@ -58,9 +62,13 @@ class ResultRow:
 
 
 def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
-                 round_: Round | None = None) -> list[ResultRow]:
+                 round_: Round | None = None, scores: Mapping[int, Decimal | None] | None = None) -> list[ResultRow]:
     """Rank the entries of one judging round (default: the contest's current round, see
     :func:`contest.services.judging.rounds.current_round`), best first, from that round's reviews only.
+
+    ``scores`` (entry id → points out of 100): rank by these instead of the mean (the round's aggregation
+    method, :mod:`contest.services.results.standings`); each row's ``total`` is then its score and ``mean``
+    keeps the raw mean. Everything below about "total" applies to that score.
 
     Only submitted reviews count. Each row tells its review coverage: ``reviews`` submitted of ``assigned``
     assignments, ``fully_reviewed`` when every assigned judge has submitted. With ``fully_reviewed_only`` only
@@ -89,6 +97,10 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
     rows = {entry.id: ResultRow(entry=entry) for entry in entries}
     _fill_totals(round_, rows)
     _fill_criterion_means(round_, rows)
+    for row in rows.values():
+        row.mean = row.total
+        if scores is not None:
+            row.total = scores.get(row.entry.id)
 
     key = _sort_key(contest.criteria)
     rankable = [row for row in rows.values()
