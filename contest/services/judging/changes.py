@@ -4,8 +4,13 @@ from contest.infra.cache import forget_after_commit
 
 #: Cache namespace of the kept judging progress (key: contest id).
 PROGRESS = "judging.progress"
+#: Cache namespace of the kept standings of a contest's rounds (key: contest id;
+#: :mod:`contest.services.results.standings`).
+STANDINGS = "results.standings"
 
 
 def progress_changed(contest_id: int) -> None:
-    """The contest's judging progress changes with the current transaction: forget it once that commits."""
+    """The contest's judging progress and standings change with the current transaction: forget them once that
+    commits."""
     forget_after_commit(PROGRESS, contest_id)
+    forget_after_commit(STANDINGS, contest_id)

@@ -138,6 +138,8 @@ def _lock_assignment(assignment: Assignment) -> None:
     transaction may have written while we waited: ``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has no row
     locks, so there the database's write lock is taken first (:func:`contest.infra.sqlite.lock_for_write`)."""
     lock_for_write(db.session)
+    if assignment.id is None:  # made in this transaction and not written yet
+        db.session.flush()
     db.session.scalars(
         select(Assignment).where(Assignment.id == assignment.id)
         .options(selectinload(Assignment.review).selectinload(Review.scores))

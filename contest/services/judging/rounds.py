@@ -109,6 +109,7 @@ def update_round(*, round_: Round, **settings) -> dict[str, tuple]:
         setattr(round_, key, after)
     db.session.flush()
     if changes:
+        progress_changed(round_.contest_id)
         record(AuditAction.ROUND_SETTINGS_CHANGED, contest_id=round_.contest_id,
                before={"round": round_.name} | {key: old for key, (old, _new) in changes.items()},
                after={"round": round_.name} | {key: new for key, (_old, new) in changes.items()})
