@@ -1,7 +1,8 @@
 """Organizer pages: the ranked results of a contest and their CSV / XLSX downloads."""
 import io
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, current_app, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
 
 from contest.auth.access import require_role
 from contest.extensions import db
@@ -12,7 +13,21 @@ from contest.services.results.exports import (
     results_csv,
     results_xlsx,
 )
-from contest.services.results.ranking import TIE_BREAK_RULE, rank_entries
+from contest.infra.pagination import page_of
+from contest.rounds.forms import AGGREGATION_LABELS
+from contest.services.judging.rounds import current_round
+from contest.services.results.ranking import TIE_BREAK_RULE
+from contest.services.results.standings import round_standings
+
+#: What the results page says for each flag of an entry or a judge.
+FLAG_LABELS = {
+    "strong_disagreement": _l("Judges disagree strongly"),
+    "trim_fell_back": _l("Too few reviews to trim: plain mean"),
+    "zero_spread_judge": _l("A judge gave everything the same score"),
+    "zero_spread": _l("Gives every entry the same score"),
+    "large_offset": _l("Far from the panel"),
+    "low_correlation": _l("Ranks unlike the panel"),
+}
 
 bp = Blueprint("results", __name__)
 require_role(bp, Role.ORGANIZER)
@@ -20,15 +35,26 @@ require_role(bp, Role.ORGANIZER)
 
 @bp.route("/contests/<int:contest_id>/results")
 def results(contest_id: int):
-    """The ranked table; ``?category=<id>`` keeps one category (an unknown id shows every category);
-    ``?fully_reviewed=1`` ranks only the fully reviewed entries."""
+    """One round's standings, paged: ``?round=<id>`` (default: the current round), ``?category=<id>`` keeps
+    one category (an unknown id shows every category), ``?coverage=full|partial``, ``?flagged=1`` keeps
+    entries with a flag, ``?fully_reviewed=1`` ranks only the fully reviewed entries, ``?page=n``."""
     contest = db.get_or_404(Contest, contest_id)
+    round_ = next((r for r in contest.rounds if r.id == request.args.get("round", type=int)), None) \
+        or current_round(contest)
     category = next((c for c in contest.categories if c.id == request.args.get("category", type=int)), None)
-    rows = rank_entries(contest=contest, fully_reviewed_only=_fully_reviewed_only())
-    if category is not None:
-        rows = [row for row in rows if row.entry.category_id == category.id]
-    return render_template("results/results.html", contest=contest, rows=rows, category=category,
-                           fully_reviewed=_fully_reviewed_only(), tie_break_rule=TIE_BREAK_RULE)
+    coverage = request.args.get("coverage") if request.args.get("coverage") in ("full", "partial") else None
+    flagged = request.args.get("flagged", "") in ("1", "on", "true")
+    standings = round_standings(round_, fully_reviewed_only=_fully_reviewed_only())
+    rows = standings.filtered(category_id=category and category.id, coverage=coverage, flagged=flagged)
+    page = page_of(rows, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"])
+    filters = {key: value for key, value in (("round", round_.id), ("category", category and category.id),
+                                             ("coverage", coverage), ("flagged", 1 if flagged else None),
+                                             ("fully_reviewed", 1 if _fully_reviewed_only() else None)) if value}
+    return render_template("results/results.html", contest=contest, round=round_, standings=standings,
+                           page=page, category=category, coverage=coverage, flagged=flagged, filters=filters,
+                           unfinished=sum(1 for r in standings.rows if not r.fully_reviewed),
+                           fully_reviewed=_fully_reviewed_only(), tie_break_rule=TIE_BREAK_RULE,
+                           method_label=AGGREGATION_LABELS[round_.aggregation], flag_labels=FLAG_LABELS)
 
 
 @bp.route("/contests/<int:contest_id>/results.csv")

@@ -18,6 +18,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 
 from contest.infra.cache import process_cache
+from contest.infra.pagination import page_of
 from contest.models import Contest, utcnow
 from contest.services.judging.assignments import contest_progress
 from contest.services.judging.changes import PROGRESS
@@ -88,13 +89,4 @@ def forget_progress(contest_id: int) -> None:
 def judge_rows_page(snapshot: ProgressSnapshot, *, page: int = 1, per_page: int = 50) -> Pagination:
     """One page of ``snapshot.judges`` as a Flask-SQLAlchemy ``Pagination`` (``items``, ``total``, ``pages``
     …); ``page`` is 1-based (below 1 counts as 1; past the end gives no items). No query."""
-    return _RowsPagination(page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False,
-                           rows=snapshot.judges)
-
-
-class _RowsPagination(Pagination):
-    def _query_items(self) -> list[JudgeRow]:
-        return list(self._query_args["rows"][self._query_offset:self._query_offset + self.per_page])
-
-    def _query_count(self) -> int:
-        return len(self._query_args["rows"])
+    return page_of(snapshot.judges, page=page, per_page=per_page)

@@ -41,7 +41,8 @@ class Standing:
     """One entry of the round. Points out of 100 (3 dp): ``mean`` raw mean of the submitted reviews' totals,
     ``score`` the round's method (what ranks), ``median``, ``trimmed`` (None without reviews), ``adjusted``
     (z-score); ``std`` / ``range`` the disagreement among its judges; ``dropped_review_ids`` the reviews the
-    trimmed mean left out; ``flags`` from :data:`ENTRY_FLAGS`; ``criterion_means`` criterion id → mean points;
+    trimmed mean left out; ``flags`` from :data:`ENTRY_FLAGS` (the fall-back only under the trimmed mean,
+    the flat judge only under z-scores); ``criterion_means`` criterion id → mean points;
     ``reviews`` submitted of ``assigned``; ``rank`` / ``category_rank`` None when unranked."""
 
     entry_id: int
@@ -145,7 +146,7 @@ def compute(round_: Round, *, fully_reviewed_only: bool = False) -> RoundStandin
     scores = {entry_id: _score(round_.aggregation, agg) for entry_id, agg in aggregate.entries.items()}
     ranked = rank_entries(contest=round_.contest, round_=round_, fully_reviewed_only=fully_reviewed_only,
                           scores=scores)
-    rows = tuple(_standing(row, aggregate.entries.get(row.entry.id)) for row in ranked)
+    rows = tuple(_standing(row, aggregate.entries.get(row.entry.id), round_.aggregation) for row in ranked)
     names = dict(db.session.execute(select(User.id, User.display_name)
                                     .where(User.id.in_(list(aggregate.judges)))).all())
     judges = tuple(sorted((JudgeStanding(judge_id=j.judge_id, name=names.get(j.judge_id, ""),
@@ -168,13 +169,18 @@ def _score(method: Aggregation, agg: EntryAggregate) -> Decimal | None:
     return agg.mean
 
 
-def _standing(row, agg: EntryAggregate | None) -> Standing:
+#: Flags that only mean something for one method: the trimmed mean's fall-back, the z-score's flat judge.
+_METHOD_FLAGS = {TRIM_FELL_BACK: Aggregation.TRIMMED_MEAN, ZERO_SPREAD_JUDGE: Aggregation.ZSCORE}
+
+
+def _standing(row, agg: EntryAggregate | None, method: Aggregation) -> Standing:
     entry = row.entry
+    flags = frozenset(f for f in agg.flags if _METHOD_FLAGS.get(f, method) == method) if agg else frozenset()
     return Standing(
         entry_id=entry.id, number=entry.number, title=entry.title, category_id=entry.category_id,
         category=entry.category.name, creator_name=entry.creator.display_name, reviews=row.reviews,
         assigned=row.assigned, mean=row.mean, score=row.total,
         median=agg.median if agg else None, trimmed=agg.trimmed.value if agg else None,
         adjusted=agg.adjusted if agg else None, std=agg.std if agg else None, range=agg.range if agg else None,
-        flags=agg.flags if agg else frozenset(), dropped_review_ids=agg.trimmed.dropped_review_ids if agg else (),
+        flags=flags, dropped_review_ids=agg.trimmed.dropped_review_ids if agg else (),
         criterion_means=dict(row.criterion_means), rank=row.rank, category_rank=row.category_rank)

@@ -8,12 +8,14 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from contest.models import Assignment, Entry, Role
+from contest.services.judging import rounds
 from contest.services.results.exports import results_csv, results_xlsx
 from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
     DONE,
     EXPECTED_RESULTS,
     scored_contest,
 )
+from tests.services.results.test_standings import scored  # noqa: F401  (fixture)
 
 URLS = ["/organizer/contests/{id}/results", "/organizer/contests/{id}/results.csv",
         "/organizer/contests/{id}/results.xlsx"]
@@ -23,17 +25,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def table_rows(page: bytes) -> list[list[str]]:
     """The text of every cell of the results table, row by row (tags such as badges removed)."""
     text = page.decode()
-    rows = re.findall(r'<tr data-entry="[^"]*">(.*?)</tr>', text, re.S)
+    rows = re.findall(r'<tr data-entry="[^"]*"[^>]*>(.*?)</tr>', text, re.S)
     return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
              for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
 
 
+#: Standard deviation and max − min of each entry's review totals (by hand: 0001 80/84, 0002 76/83.5).
+SPREAD = {"XH2026-0001": ("2.000", "4.000"), "XH2026-0002": ("3.750", "7.500"),
+          "XH2026-0003": ("0.000", "0.000"), "XH2026-0004": ("—", "—")}
+
+
 def shown(row) -> list[str]:
-    """A row of EXPECTED_RESULTS as the page shows it: "—" for nothing, coverage "2/2", a badge when an
-    entry is not fully reviewed."""
+    """A row of EXPECTED_RESULTS as the page shows it: "—" for nothing, the mean then the round's score (the
+    mean in a mean round), coverage "2/2" with a badge when an entry is not fully reviewed, the spread, no
+    flags."""
     *cells, reviews, assigned, status, _aigc = row  # the page shows no AIGC column
     coverage = f"{reviews}/{assigned}" + ("" if status == DONE else " Not fully reviewed")
-    return ["—" if value is None else str(value) for value in cells] + [coverage]
+    text = ["—" if value is None else str(value) for value in cells]
+    return text + [text[-1], coverage, *SPREAD[row[2]], ""]
 
 
 @pytest.fixture
@@ -77,10 +86,10 @@ def test_results_page_marks_coverage_and_ranks_only_fully_reviewed_entries_when_
     response = client.get(url, query_string={"fully_reviewed": "1"})
     restricted, page = table_rows(response.data), response.data.decode()
 
-    assert [(row[0], row[2], row[-1]) for row in everything] == [
+    assert [(row[0], row[2], row[11]) for row in everything] == [
         ("1", "XH2026-0003", "1/2 Not fully reviewed"), ("2", "XH2026-0001", "2/2"), ("3", "XH2026-0002", "2/2"),
         ("—", "XH2026-0004", "0/1 Not fully reviewed")]
-    assert [(row[0], row[2], row[9], row[-1]) for row in restricted] == [
+    assert [(row[0], row[2], row[9], row[11]) for row in restricted] == [
         ("1", "XH2026-0001", "82.000", "2/2"), ("2", "XH2026-0002", "79.750", "2/2"),
         ("—", "XH2026-0003", "82.000", "1/2 Not fully reviewed"), ("—", "XH2026-0004", "—", "0/1 Not fully reviewed")]
     assert 'name="fully_reviewed" value="1" id="fully-reviewed"\n           checked' in page
@@ -167,3 +176,18 @@ def test_xlsx_download_matches_the_service(client, organizer, scored_contest, ap
     assert got.sheetnames == expected.sheetnames
     for mine, theirs in zip(got.worksheets, expected.worksheets):
         assert list(mine.iter_rows(values_only=True)) == list(theirs.iter_rows(values_only=True))
+
+
+def test_a_trimmed_round_shows_its_score_beside_the_mean_with_flags_and_judges(client, organizer, db, scored):
+    contest, a, b, judges, _reviews = scored  # A: 90, 90, 90, 10; B: 80 ×4
+    rounds.update_round(round_=contest.rounds[0], aggregation="trimmed_mean")
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    url = f"/organizer/contests/{contest.id}/results"
+    page = client.get(url).get_data(as_text=True)
+    rows = table_rows(page.encode())
+    assert [(r[2], r[9], r[10]) for r in rows] == [(a.number, "70.000", "90.000"), (b.number, "80.000", "80.000")]
+    assert "Trimmed mean" in page and "Judges disagree strongly" in page and 'id="judge-deviation"' in page
+    assert "-40.000" in page  # 评委3's offset from the panel
+    flagged = table_rows(client.get(url, query_string={"flagged": "1"}).data)
+    assert [r[2] for r in flagged] == [a.number]
