@@ -1,12 +1,14 @@
 """Organizer pages: the ranked results of a contest and their CSV / XLSX downloads."""
 import io
 
-from flask import Blueprint, current_app, render_template, request, send_file
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
 from flask_babel import lazy_gettext as _l
 
 from contest.auth.access import require_role
 from contest.extensions import db
-from contest.models import Contest, Role
+from contest.models import Contest, Role, Round
 from contest.services.results.exports import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
@@ -17,6 +19,7 @@ from contest.infra.pagination import page_of
 from contest.rounds.forms import AGGREGATION_LABELS
 from contest.services.judging.rounds import current_round
 from contest.services.results.ranking import TIE_BREAK_RULE
+from contest.services.results.score_sheet import score_sheet_csv, score_sheet_xlsx
 from contest.services.results.standings import round_standings
 
 #: What the results page says for each flag of an entry or a judge.
@@ -71,6 +74,40 @@ def export_xlsx(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
     data = results_xlsx(contest=contest, fully_reviewed_only=_fully_reviewed_only())
     return _download(data, XLSX_MIMETYPE, f"{contest.code}-results.xlsx")
+
+
+@bp.route("/rounds/<int:round_id>/score-sheet.csv")
+def score_sheet_csv_download(round_id: int):
+    return _score_sheet(round_id, "csv")
+
+
+@bp.route("/rounds/<int:round_id>/score-sheet.xlsx")
+def score_sheet_xlsx_download(round_id: int):
+    return _score_sheet(round_id, "xlsx")
+
+
+def _score_sheet(round_id: int, kind: str):
+    """The round's 评分汇总表: every judge's points per criterion, the dropped scores marked (streamed CSV, or
+    XLSX built in a temporary file). Judges are named for organizers (评委1, 评委2 … for others in a blind
+    round)."""
+    round_ = db.get_or_404(Round, round_id)
+    reveal = True  # the organizer; a read-only supervisor sees pseudonyms in blind rounds
+    name = f"{round_.contest.code}-{round_.name}-score-sheet.{kind}"
+    if kind == "csv":
+        response = Response(stream_with_context(score_sheet_csv(round_, reveal_judges=reveal)),
+                            mimetype=CSV_MIMETYPE)
+        response.headers["Content-Disposition"] = _attachment(name)
+    else:
+        response = send_file(score_sheet_xlsx(round_, reveal_judges=reveal), mimetype=XLSX_MIMETYPE,
+                             as_attachment=True, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition value with the UTF-8 name (RFC 6266) and an ASCII fallback."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _fully_reviewed_only() -> bool:

@@ -191,3 +191,16 @@ def test_a_trimmed_round_shows_its_score_beside_the_mean_with_flags_and_judges(c
     assert "-40.000" in page  # 评委3's offset from the panel
     flagged = table_rows(client.get(url, query_string={"flagged": "1"}).data)
     assert [r[2] for r in flagged] == [a.number]
+
+
+def test_score_sheet_downloads_for_the_organizer_only(client, organizer, db, scored, make_user, login):
+    contest, a, b, judges, _reviews = scored
+    round_id = contest.rounds[0].id
+    data = client.get(f"/organizer/rounds/{round_id}/score-sheet.csv")
+    assert data.status_code == 200 and data.headers["Cache-Control"] == "no-store"
+    assert "attachment" in data.headers["Content-Disposition"] and data.data.startswith(b"\xef\xbb\xbf")
+    assert b.number in data.data.decode("utf-8-sig")
+    xlsx = client.get(f"/organizer/rounds/{round_id}/score-sheet.xlsx")
+    assert xlsx.status_code == 200 and openpyxl.load_workbook(io.BytesIO(xlsx.data)).active.max_row == 3
+    login(judges[0])
+    assert client.get(f"/organizer/rounds/{round_id}/score-sheet.csv").status_code == 403
