@@ -10,7 +10,7 @@ from contest.errors import DomainError
 from contest.extensions import db
 from sqlalchemy import func, select
 
-from contest.models import Conflict, Contest, Entry, Review, Role, Round, User, utcnow
+from contest.models import Assignment, Conflict, Contest, Entry, Review, Role, Round, User, utcnow
 from contest.rounds.forms import (
     AGGREGATION_LABELS,
     PROMOTION_LABELS,
@@ -21,7 +21,8 @@ from contest.rounds.forms import (
     ReopenReviewForm,
     RoundForm,
 )
-from contest.services.judging import recusal, rounds
+from contest.services.judging import panel, recusal, rounds
+from contest.services.judging.assignments import active_judges
 from contest.services.judging.blind import set_blind_text
 from contest.services.judging.reviews import reopen_review
 from contest.services.results import promotion
@@ -72,6 +73,43 @@ def edit(round_id: int):
                   "success")
             return redirect(url_for(".index", contest_id=round_.contest_id))
     return render_template("rounds/edit.html", round=round_, contest=round_.contest, form=form)
+
+
+@bp.route("/rounds/<int:round_id>/assign", methods=["GET", "POST"])
+def assign(round_id: int):
+    """The round's panel and its assignment: judges (and their categories when the round restricts), N per
+    entry, the cap; the plan is written whole or not at all."""
+    round_ = db.get_or_404(Round, round_id)
+    contest = round_.contest
+    judges = active_judges()
+    members = panel.panel_of(round_)
+    errors: list[str] = []
+    values = {"per_entry": round_.judges_per_entry or 3, "cap": round_.judge_cap}
+    if request.method == "POST":
+        chosen = {j.id: frozenset(request.form.getlist(f"categories-{j.id}", type=int))
+                  for j in judges if str(j.id) in request.form.getlist("judge")}
+        values = {"per_entry": request.form.get("per_entry", type=int), "cap": request.form.get("cap", type=int)}
+        members = chosen
+        if not chosen:
+            errors.append(_("Choose at least one judge."))
+        elif not values["per_entry"] or values["per_entry"] < 1:
+            errors.append(_("Each entry needs at least one judge."))
+        else:
+            try:
+                plan = panel.assign_round(round_=round_, judges=chosen, per_entry=values["per_entry"],
+                                          cap=values["cap"])
+            except DomainError as exc:
+                db.session.rollback()
+                errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(ngettext("%(num)s new assignment.", "%(num)s new assignments.", len(plan.pairs)), "success")
+                return redirect(url_for(".assign", round_id=round_.id))
+    loads = dict(db.session.execute(select(Assignment.judge_id, func.count(Assignment.id))
+                                    .where(Assignment.round_id == round_.id)
+                                    .group_by(Assignment.judge_id)).all())
+    return render_template("rounds/assign.html", round=round_, contest=contest, judges=judges, members=members,
+                           values=values, errors=errors, loads=loads)
 
 
 @bp.route("/rounds/<int:round_id>/close", methods=["POST"])

@@ -121,7 +121,7 @@ def recorded_conflicts(*, contest: Contest) -> list[Conflict]:
 def recorded_pairs(*, contest_id: int) -> set[tuple[int, int]]:
     """``{(judge_id, entry_id)}`` of the contest's recorded conflicts (one query)."""
     return set(db.session.execute(select(Conflict.judge_id, Conflict.entry_id)
-                                  .where(Conflict.contest_id == contest_id)).tuples())
+                                  .where(Conflict.contest_id == contest_id)).all())
 
 
 # --- helpers ------------------------------------------------------------------------------------------

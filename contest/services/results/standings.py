@@ -136,7 +136,7 @@ def review_rows(round_: Round) -> list[tuple[int, int, int, Decimal]]:
             .join(Review, Review.assignment_id == Assignment.id).join(Entry, Entry.id == Assignment.entry_id)
             .where(Assignment.round_id == round_.id, Review.state == ReviewState.SUBMITTED,
                    Review.total.is_not(None), Entry.state == EntryState.SUBMITTED)
-        ).tuples())
+        ).all())
 
 
 def compute(round_: Round, *, fully_reviewed_only: bool = False) -> RoundStandings:

@@ -205,3 +205,21 @@ def test_organizer_writes_the_blind_text_judges_read(client, db, login, contest,
     login(people["judge"])
     page = client.get(f"/judge/entries/{entry.id}").get_data(as_text=True)
     assert "一个早晨" in page and "（作者信息已隐去）" in page and "西湖晨光" not in page
+
+
+def test_round_assignment_page_plans_the_panel_or_says_why_not(client, db, login, contest, people, make_entry):
+    entries = [make_entry(contest=contest, creator=people["creator"], state=EntryState.SUBMITTED)
+               for _ in range(3)]
+    round_ = contest.rounds[0]
+    login(people["organizer"])
+    page = client.get(f"/organizer/rounds/{round_.id}/assign").get_data(as_text=True)
+    assert f'id="judge-{people["judge"].id}"' in page
+    judges = [str(people["judge"].id), str(people["other"].id)]
+    refused = client.post(f"/organizer/rounds/{round_.id}/assign", data={"judge": judges, "per_entry": "3"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and entries[0].number in text and 'value="3"' in text
+    assert db.session.scalars(select(Assignment)).all() == []
+    done = client.post(f"/organizer/rounds/{round_.id}/assign", data={"judge": judges, "per_entry": "1", "cap": "2"})
+    assert done.status_code == 302
+    made = db.session.scalars(select(Assignment)).all()
+    assert len(made) == 3 and {a.judge_id for a in made} == {people["judge"].id, people["other"].id}
