@@ -2,6 +2,7 @@
 into the next round, and reopening a submitted review."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -29,6 +30,11 @@ from contest.services.results import promotion
 from contest.services.results.ranking import rank_entries
 
 bp = Blueprint("rounds", __name__)
+
+#: Why a derived conflict holds (contest.services.judging.conflicts.ConflictSource).
+SOURCE_LABELS = {"same_unit": _l("Same unit (单位) as the creator"), "same_mcn": _l("Same MCN / agency"),
+                 "creator": _l("The judge made the entry"), "declared": _l("Judge stepped aside"),
+                 "organizer": _l("Entered by an organizer")}
 require_role(bp, Role.ORGANIZER)
 
 
@@ -181,8 +187,10 @@ def conflicts(contest_id: int):
                 flash(_("Conflict recorded: %(judge)s will not judge %(number)s.", judge=judge.display_name,
                         number=entry.number), "success")
                 return redirect(url_for(".conflicts", contest_id=contest.id))
-    return render_template("rounds/conflicts.html", contest=contest, form=form,
-                           conflicts=recusal.recorded_conflicts(contest=contest))
+    round_ = rounds.current_round(contest)
+    return render_template("rounds/conflicts.html", contest=contest, form=form, round=round_,
+                           conflicts=recusal.recorded_conflicts(contest=contest),
+                           derived=panel.derived_conflicts(round_), source_labels=SOURCE_LABELS)
 
 
 @bp.route("/conflicts/<int:conflict_id>/remove", methods=["POST"])

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from contest.extensions import db
 from contest.models import Assignment, Entry, Round, RoundJudge, User, utcnow
 from contest.services.audit.judging import record_assignments_created
+from contest.services.judging.assignments import active_judges
 from contest.services.judging import conflicts as ties
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.planning import Plan, PlanEntry, PlanJudge, plan_assignments
@@ -43,9 +44,10 @@ def set_panel(round_: Round, judges: Mapping[int, frozenset[int]]) -> None:
     db.session.flush()
 
 
-def conflicted_pairs(round_: Round, judge_ids: list[int]) -> dict[tuple[int, int], tuple]:
+def conflicted_pairs(round_: Round, judge_ids: list[int], *, recorded: bool = True) -> dict[tuple[int, int], tuple]:
     """Every conflicted ``(judge_id, entry_id)`` pair among the judges and the round's entries: recorded ones
-    and those derived from units, MCNs and authorship (:func:`ties.derive_conflicts`), with their reasons."""
+    (unless ``recorded`` is False) and those derived from units, MCNs and authorship
+    (:func:`ties.derive_conflicts`), with their reasons (:class:`ties.ConflictReason`)."""
     judges = db.session.scalars(select(User).where(User.id.in_(judge_ids))).all()
     judge_ties = [ties.JudgeTies(judge_id=u.id, unit=_tie(u, "unit"), mcn=_tie(u, "mcn"), user_id=u.id)
                   for u in judges]
@@ -56,8 +58,21 @@ def conflicted_pairs(round_: Round, judge_ids: list[int]) -> dict[tuple[int, int
     entry_ties = [ties.EntryTies(entry_id=row[0], category_id=row[1], creator_user_ids=(row[2],),
                                  creator_units=tuple(v for v in row[3:4] if v),
                                  creator_mcns=tuple(v for v in row[4:5] if v)) for row in rows]
-    organizer_pairs = [(judge_id, entry_id) for judge_id, entry_id in recorded_pairs(contest_id=round_.contest_id)]
+    organizer_pairs = list(recorded_pairs(contest_id=round_.contest_id)) if recorded else []
     return ties.derive_conflicts(judge_ties, entry_ties, organizer_pairs=organizer_pairs)
+
+
+def derived_conflicts(round_: Round) -> list[tuple[User, str, tuple]]:
+    """The conflicts derived from people's ties between the round's panel (every active judge when it has none
+    yet) and its entries: ``(judge, entry number, reasons)``, by judge name then entry number."""
+    judge_ids = list(panel_of(round_)) or [judge.id for judge in active_judges()]
+    found = conflicted_pairs(round_, judge_ids, recorded=False)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(judge_ids)))}
+    numbers = dict(db.session.execute(select(Entry.id, Entry.number)
+                                      .where(Entry.id.in_([entry_id for _j, entry_id in found]))).all())
+    rows = [(users[judge_id], numbers.get(entry_id, ""), reasons)
+            for (judge_id, entry_id), reasons in found.items() if judge_id in users]
+    return sorted(rows, key=lambda row: (row[0].display_name, row[1]))
 
 
 def assign_round(*, round_: Round, judges: Mapping[int, frozenset[int]], per_entry: int,

@@ -223,3 +223,10 @@ def test_round_assignment_page_plans_the_panel_or_says_why_not(client, db, login
     assert done.status_code == 302
     made = db.session.scalars(select(Assignment)).all()
     assert len(made) == 3 and {a.judge_id for a in made} == {people["judge"].id, people["other"].id}
+
+
+def test_conflicts_page_lists_derived_conflicts_with_their_source(client, db, login, contest, people, make_entry):
+    make_entry(contest=contest, creator=people["judge"], state=EntryState.SUBMITTED, title="评委自己的作品")
+    login(people["organizer"])
+    page = client.get(f"/organizer/contests/{contest.id}/conflicts").get_data(as_text=True)
+    assert 'id="derived-conflicts"' in page and "The judge made the entry" in page and "评委甲" in page
