@@ -126,6 +126,7 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from contest.admin.views import bp as admin_bp
     from contest.auth.views import bp as auth_bp
     from contest.judging.views import bp as judging_bp
     from contest.main.views import bp as main_bp
@@ -145,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(watch_bp, url_prefix="/watch")
     app.register_blueprint(results_bp, url_prefix="/organizer")
     app.register_blueprint(stats_bp, url_prefix="/organizer")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
     app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")
 

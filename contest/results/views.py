@@ -3,9 +3,9 @@ import io
 
 from flask import Blueprint, render_template, request, send_file
 
-from contest.auth.access import require_role
+from contest.auth.access import require_contest_staff
 from contest.extensions import db
-from contest.models import Contest, Role
+from contest.models import Contest
 from contest.services.results.exports import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
@@ -15,7 +15,7 @@ from contest.services.results.exports import (
 from contest.services.results.ranking import TIE_BREAK_RULE, rank_entries
 
 bp = Blueprint("results", __name__)
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 
 
 @bp.route("/contests/<int:contest_id>/results")

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 
 from contest.extensions import db
-from contest.models import Assignment, EntryState, Role, Video, VideoState
+from contest.models import Assignment, EntryState, Video, VideoState
 from contest.services.judging.reviews import save_review
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
 from tests.e2e.conftest import log_in, screenshot
+from tests.people import Role
 
 pytestmark = pytest.mark.browser
 

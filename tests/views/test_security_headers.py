@@ -6,9 +6,10 @@ import re
 import pytest
 
 from contest import create_app
-from contest.models import Assignment, EntryState, Role, Video, VideoState
+from contest.models import Assignment, EntryState, Video, VideoState
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 #: Which role's pages each blueprint holds (None: public pages).

@@ -6,7 +6,7 @@ The queue starts from the judge's assignments — a few hundred, read from the i
 follows the judge's workload, not the size of the contest.
 """
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from contest.extensions import db
@@ -14,6 +14,8 @@ from contest.models import (
     Assignment,
     Category,
     Contest,
+    ContestRole,
+    ContestRoleName,
     Entry,
     EntryState,
     Review,
@@ -33,9 +35,17 @@ def _entry_value(column):
     return select(column).where(Entry.id == Assignment.entry_id).scalar_subquery()
 
 
-def _open_for_judging():
-    """Condition on Assignment: its entry is in state submitted (withdrawn or disqualified ones drop out)."""
-    return _entry_value(Entry.state) == EntryState.SUBMITTED
+def _open_for_judging(judge_id):
+    """Condition on Assignment: its entry is in state submitted (withdrawn or disqualified ones drop out) and
+    in a contest where the judge holds the judge grant (a revoked grant hides that contest's assignments)."""
+    return and_(_entry_value(Entry.state) == EntryState.SUBMITTED,
+                _entry_value(Entry.contest_id).in_(_judged_contests(judge_id)))
+
+
+def _judged_contests(judge_id):
+    """Ids of the contests where the judge holds the judge grant (a subquery)."""
+    return select(ContestRole.contest_id).where(ContestRole.user_id == judge_id,
+                                                ContestRole.role == ContestRoleName.JUDGE)
 
 
 def _is_submitted():
@@ -50,7 +60,8 @@ def _queue_select(judge: User):
         select(Assignment)
         .join(Assignment.entry)
         .outerjoin(Assignment.review)
-        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED)
+        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED,
+               Entry.contest_id.in_(_judged_contests(judge.id)))
         .options(
             contains_eager(Assignment.entry).joinedload(Entry.category),
             contains_eager(Assignment.entry).joinedload(Entry.contest),
@@ -86,7 +97,7 @@ class QueuePagination(Pagination):
             select(Assignment.id.label("id"), func.count().over().label("total"),
                    func.sum(_is_submitted()).over().label("submitted"))
             .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
-            .where(Assignment.judge_id == judge_id, _open_for_judging())
+            .where(Assignment.judge_id == judge_id, _open_for_judging(judge_id))
             .order_by(_is_submitted(), _entry_value(Entry.number), Assignment.id)
             .offset(self._query_offset).limit(self.per_page)
             .subquery()
@@ -136,7 +147,7 @@ def _progress(judge_id: int) -> tuple[int, int]:
     submitted, total = db.session.execute(
         select(func.count(case((Review.state == ReviewState.SUBMITTED, 1))), func.count(Assignment.id))
         .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.judge_id == judge_id, _open_for_judging())
+        .where(Assignment.judge_id == judge_id, _open_for_judging(judge_id))
     ).one()
     return submitted, total
 
@@ -147,7 +158,7 @@ def next_unsubmitted(*, judge: User) -> Assignment | None:
     return db.session.scalar(
         select(Assignment)
         .outerjoin(Assignment.review)
-        .where(Assignment.judge_id == judge.id, _open_for_judging(),
+        .where(Assignment.judge_id == judge.id, _open_for_judging(judge.id),
                or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED))
         .order_by(_entry_value(Entry.number), Assignment.id)
         .limit(1)

@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, CriterionScore, EntryState, Review, ReviewState, Role, Video, VideoState
+from contest.models import Assignment, CriterionScore, EntryState, Review, ReviewState, Video, VideoState
+from tests.people import Role
 
 D = Decimal
 

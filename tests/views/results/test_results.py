@@ -7,9 +7,10 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from contest.models import Assignment, Entry, Role
+from contest.models import Assignment, Entry
 from contest.services.results.exports import results_csv, results_xlsx
 from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
+from tests.people import Role
     DONE,
     EXPECTED_RESULTS,
     scored_contest,

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Entry, EntryState, Role, Video, VideoState, utcnow
+from contest.models import Entry, EntryState, Video, VideoState, utcnow
 from contest.infra.storage import get_storage
 from tests.conftest import SUBMIT_FORM, empty_folders, fetch_media, media, stored_keys
 from tests.services.media.test_probe import cut_before_its_index
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 JSON = {"Accept": "application/json"}

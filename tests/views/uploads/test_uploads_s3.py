@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from contest import create_app
-from contest.models import Role, Video, VideoState, utcnow
+from contest.models import Video, VideoState, utcnow
 from tests.conftest import media, raw_client, stored_keys
+from tests.people import Role
 
 pytestmark = pytest.mark.s3
 MIB = 1024 * 1024

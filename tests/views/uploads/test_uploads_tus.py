@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from tusclient import client as tus_client
 from werkzeug.serving import make_server
 
-from contest.models import EntryState, Role, Video, VideoState
+from contest.models import EntryState, Video, VideoState
 from contest.services.uploads import tus as resumable
 from contest.infra.storage import get_storage
 from tests.conftest import PASSWORD, media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 TUS = {"Tus-Resumable": "1.0.0"}
