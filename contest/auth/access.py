@@ -120,11 +120,9 @@ def may_change() -> bool:
 
 
 def my_roles() -> frozenset[ContestRoleName]:
-    """The roles the current user holds in some contest (one query per request, kept in ``g``): what the
-    navigation links to."""
-    if "my_roles" not in g:
-        g.my_roles = roles.held_anywhere(current_user) if current_user.is_authenticated else frozenset()
-    return g.my_roles
+    """The roles the current user holds in some contest (loaded with the user: no query): what the navigation
+    links to."""
+    return roles.held_anywhere(current_user)
 
 
 def safe_next(target: str | None) -> str:

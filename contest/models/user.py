@@ -96,6 +96,10 @@ class User(UserMixin, db.Model):
 
     platform_accounts: Mapped[list["PlatformAccount"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="PlatformAccount.id")
+    #: The user's contest roles (read-only here: granted and revoked by contest.services.contests.roles). The
+    #: session loader loads them with the user, so access checks and the navigation cost no query.
+    grants: Mapped[list["ContestRole"]] = relationship(
+        primaryjoin="User.id == ContestRole.user_id", viewonly=True, order_by="ContestRole.id")
 
     def get_id(self) -> str:  # Flask-Login: stored in the session and the remember-me cookie
         """``"<id>:<session_version>"``: a cookie carries the version it was issued for, so raising the version

@@ -9,7 +9,8 @@ deactivation and an organizer's "sign out everywhere" all raise it. Flushes, nev
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from contest.extensions import db
 from contest.models import User
@@ -18,12 +19,14 @@ from contest.services.contests import roles
 
 
 def load_session_user(token: str) -> User | None:
-    """The user a session or remember-me cookie names (``"<id>:<version>"``), or None when the cookie is stale
-    (another version), malformed (e.g. a plain ``"<id>"`` from before versions) or the account is inactive."""
+    """The user a session or remember-me cookie names (``"<id>:<version>"``), with their contest roles
+    (``User.grants``, same query), or None when the cookie is stale (another version), malformed (e.g. a plain
+    ``"<id>"`` from before versions) or the account is inactive."""
     user_id, _sep, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalars(select(User).where(User.id == int(user_id))
+                              .options(joinedload(User.grants))).unique().one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from contest.models import Assignment, Entry
 from contest.services.results.exports import results_csv, results_xlsx
-from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
 from tests.people import Role
+from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
     DONE,
     EXPECTED_RESULTS,
     scored_contest,
