@@ -6,6 +6,7 @@ from wtforms import (
     FieldList,
     FormField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -52,7 +53,7 @@ class PlatformAccountRow(FlaskForm):
         csrf = False
 
     platform = SelectField(_l("Platform"), choices=[
-        (platform.value, label) for platform, label in PLATFORM_LABELS.items()])
+        SelectChoice(platform.value, label) for platform, label in PLATFORM_LABELS.items()])
     account_id = StringField(_l("Account (抖音号, 快手号, B站 UID …)"), validators=[Optional(), Length(max=100)])
 
 

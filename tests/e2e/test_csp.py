@@ -198,9 +198,9 @@ def test_organizer_pages(recorder, page, live_server, world):
     contest, ready = world["contest"], world["ready"]
     log_in(page, live_server, world["users"][Role.ORGANIZER])
     pages = [f"/organizer/contests/{contest.id}/{name}"
-             for name in ("edit", "assignments", "progress", "results")]
-    for path in ["/organizer/", "/organizer/contests/new", *pages, "/organizer/judges",
-                 "/organizer/judges/new"]:
+             for name in ("edit", "assignments", "progress", "results", "people")]
+    for path in ["/organizer/", "/organizer/contests/new", *pages, "/organizer/judges", "/admin/members",
+                 "/auth/profile"]:
         recorder.visit(path)
     recorder.visit(f"/organizer/contests/{contest.id}")
     assert page.eval_on_selector(".progress-bar", "bar => bar.style.width") == "50%"

@@ -58,7 +58,9 @@ def update_profile(*, user: User, real_name: str, phone: str, unit: str, mcn: st
     if reasons:
         raise ProfileError(reasons)
     user.real_name, user.phone, user.unit, user.mcn = real_name, phone, unit, mcn
-    user.platform_accounts = [PlatformAccount(platform=platform, account_id=account_id)
+    kept = {(account.platform, account.account_id): account for account in user.platform_accounts}
+    user.platform_accounts = [kept.get((platform, account_id)) or PlatformAccount(platform=platform,
+                                                                                 account_id=account_id)
                               for platform, account_id in cleaned]
     db.session.flush()
 
