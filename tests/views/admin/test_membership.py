@@ -74,10 +74,24 @@ def test_only_members_may_enter_a_members_only_contest(client, db, make_user, ma
     login(pending)
     url = f"/my/contests/{contest.id}/entries/new"
     message = "本大赛仅限审核通过的联盟成员参赛。"
-    assert message in client.get(url).text
+    assert "data-window-closed" in client.get(url).text and message in client.get(url).text
     assert message in client.get(f"/contests/{contest.code}").text
     response = client.post(url, data={"title": "家乡的桥", "category": contest.categories[0].id})
     assert message in response.text and db.session.scalar(select(func.count(Entry.id))) == 0
 
-    login(make_user())  # approved
-    assert message not in client.get(url).text
+    login(make_user())  # approved: the rule is listed, the form is offered
+    page = client.get(url).text
+    assert "data-members-only" in page and "data-window-closed" not in page and 'name="title"' in page
+
+
+def test_an_administrator_makes_a_contest_members_only_on_its_form(client, db, make_user, login):
+    from contest.models import Contest
+    from tests.views.organizer.test_organizer import contest_form
+
+    login(make_user(Role.ORGANIZER))
+    assert client.post("/organizer/contests/new", data=contest_form(members_only="y")).status_code == 302
+    contest = db.session.scalar(select(Contest))
+    assert contest.members_only
+    assert '<input checked class="form-check-input" id="members_only" name="members_only"' in client.get(
+        f"/organizer/contests/{contest.id}/edit").text
+    assert "本大赛仅限审核通过的联盟成员参赛。" in client.get(f"/contests/{contest.code}").text
