@@ -214,4 +214,4 @@ def test_organizer_pages(recorder, page, live_server, world):
     recorder.visit(f"/organizer/contests/{contest.id}/stats")
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 1")
     screenshot(page, "csp-organizer-stats")
-    recorder.visit("/my/", status=403)
+    recorder.visit("/judge/", status=403)  # an administrator holds no judge grant: the error page
