@@ -25,8 +25,8 @@ CONTEST_OF: dict[str, Callable[[int], object]] = {
     "entry_id": lambda id_: select(Entry.contest_id).where(Entry.id == id_),
     "assignment_id": lambda id_: select(Entry.contest_id).join(Assignment, Assignment.entry_id == Entry.id)
     .where(Assignment.id == id_),
-    "permit_id": lambda id_: select(Entry.contest_id).join(ReplacementPermit, ReplacementPermit.entry_id == Entry.id)
-    .where(ReplacementPermit.id == id_),
+    "permit_id": lambda id_: select(Entry.contest_id)
+    .join(ReplacementPermit, ReplacementPermit.entry_id == Entry.id).where(ReplacementPermit.id == id_),
     "grant_id": lambda id_: select(ContestRole.contest_id).where(ContestRole.id == id_),
 }
 

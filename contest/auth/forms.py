@@ -86,8 +86,8 @@ class ProfileForm(FlaskForm):
         """Keyword arguments for ``update_profile`` (besides ``user``)."""
         return {"real_name": self.real_name.data or "", "phone": self.phone.data or "",
                 "unit": self.unit.data or "", "mcn": self.mcn.data or "",
-                "accounts": [AccountSpec(platform=row.form.platform.data, account_id=row.form.account_id.data or "")
-                             for row in self.accounts]}
+                "accounts": [AccountSpec(platform=row.form.platform.data,
+                                         account_id=row.form.account_id.data or "") for row in self.accounts]}
 
 
 class MembershipRegisterForm(RegisterForm, ProfileForm):

@@ -106,7 +106,8 @@ def profile():
     me = current_user._get_current_object()
     form = ProfileForm()
     done, errors = run_form_action(form, lambda: update_profile(user=me, **form.profile()),
-                                   success=_("Your profile has been saved."), next_url=lambda: url_for(".profile"))
+                                   success=_("Your profile has been saved."),
+                                   next_url=lambda: url_for(".profile"))
     if done:
         return done
     if not form.is_submitted():

@@ -40,7 +40,8 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 @bp.before_request
 def _check_protocol_and_login():
-    """Version first (412), then a logged-in user (the entry's owner is checked per upload); OPTIONS is open discovery."""
+    """Version first (412), then a logged-in user (the entry's owner is checked per upload); OPTIONS is open
+    discovery."""
     if request.method == "OPTIONS":
         return None
     if request.headers.get("Tus-Resumable") != TUS_VERSION:

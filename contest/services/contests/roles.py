@@ -5,7 +5,7 @@
 - An organizer of a contest manages it and grants or revokes its judges and supervisors.
 - A supervisor (监督) of a contest sees what its organizers see and changes nothing.
 - A judge of a contest scores the entries of that contest assigned to them.
-- Anyone may take part as a creator where the contest lets them (:func:`may_enter`): not in a contest where they
+- Anyone may take part as a creator where the contest lets them (:func:`entry_refusal`): not in a contest where they
   hold a role or as a site administrator, and in a members-only contest only as an approved member.
 
 Grants flush, never commit.

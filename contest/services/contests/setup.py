@@ -108,9 +108,9 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
                    orientation: Orientation, max_entries_per_creator: int,
                    categories: list[str] | None = None, criteria: list[CriterionSpec] | None = None,
                    technical: TechnicalRules | None = None, members_only: bool | None = None) -> Contest:
-    """Change a contest; ``categories``/``criteria``/``technical``/``members_only`` None leave those alone. Same units and
-    rules as :func:`create_contest`; in addition the code cannot change once the contest has entries (their
-    numbers carry it). New technical rules apply to uploads from now on; videos already accepted are not
+    """Change a contest; ``categories``/``criteria``/``technical``/``members_only`` None leave those alone. Same
+    units and rules as :func:`create_contest`; in addition the code cannot change once the contest has entries
+    (their numbers carry it). New technical rules apply to uploads from now on; videos already accepted are not
     checked again. Raises :class:`ContestError`."""
     fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
                   min_duration_s=min_duration_s, max_duration_s=max_duration_s,
