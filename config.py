@@ -183,6 +183,9 @@ class Config:
     # --- lists ------------------------------------------------------------------------------------------
     #: Rows per page of long lists (the organizer's entries of a contest, a judge's queue); ``?page=N``.
     PAGE_SIZE = 50
+    #: Alliance membership needs a site administrator's approval: registration asks for the unit, platform
+    #: accounts and a note, and the account is "pending" until approved (off: every account is a member).
+    MEMBERSHIP_APPROVAL = False
     #: Seconds each web process keeps a contest's judging-progress numbers (dashboard, assignment and
     #: per-judge progress pages; see contest/services/progress.py) and, at most, its entry count (kept until
     #: an entry is added; contest.services.contests.setup.entry_total); 0 counts them on every request.

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config import Config
 from contest import create_app
 from contest.extensions import db
-from contest.models import Role, User
+from contest.models import User
 from contest.services.accounts.passwords import hasher
 
 PASSWORD = "a judge's pass phrase 2026"
@@ -45,7 +45,7 @@ def make_app(folder: Path, params: dict):
     with app.app_context():
         db.create_all()
         stored = hasher().hash(PASSWORD)
-        db.session.add_all(User(username=f"judge{n}", display_name=f"评委{n}", role=Role.JUDGE,
+        db.session.add_all(User(username=f"judge{n}", display_name=f"评委{n}",
                                 password_hash=stored) for n in range(8))
         db.session.commit()
     return app

@@ -238,13 +238,13 @@ def seed_video(app, clip: Path) -> int:
     from datetime import timedelta
 
     from contest.extensions import db
-    from contest.models import Category, Contest, Entry, Orientation, Role, Video, VideoState, utcnow
+    from contest.models import Category, Contest, Entry, Orientation, Video, VideoState, utcnow
     from contest.services.accounts.users import create_user
     from contest.infra.storage import get_storage, new_key
 
     with app.app_context():
         db.create_all()
-        creator = create_user(username="creator1", password="bench password 2026", role=Role.CREATOR)
+        creator = create_user(username="creator1", password="bench password 2026")
         now = utcnow()
         contest = Contest(code="MEDIA", title="处理基准", opens_at=now - timedelta(hours=1),
                           closes_at=now + timedelta(days=1), max_file_bytes=4 * 1024**3, min_duration_s=0.0,

@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 
 from contest import create_app  # noqa: E402
 from contest.extensions import db  # noqa: E402
-from contest.models import Category, Contest, Criterion, Role, utcnow  # noqa: E402
+from contest.models import Category, Contest, Criterion, utcnow  # noqa: E402
 from contest.services.accounts.users import create_user  # noqa: E402
 from contest.services.judging.progress import count_progress  # noqa: E402
 
@@ -99,9 +99,9 @@ def seed(app) -> None:
         contest.criteria = [Criterion(name=n, max_points=10, weight=w, position=i)
                             for i, (n, w) in enumerate([("主题契合", 40), ("创意", 30), ("制作水平", 30)])]
         db.session.add(contest)
-        organizer = create_user(username="organizer", password=PASSWORD, role=Role.ORGANIZER)
-        judge = create_user(username="judge1", password=PASSWORD, role=Role.JUDGE)
-        creator = create_user(username="creator1", password=PASSWORD, role=Role.CREATOR)
+        organizer = create_user(username="organizer", password=PASSWORD, is_admin=True)
+        judge = create_user(username="judge1", password=PASSWORD)
+        creator = create_user(username="creator1", password=PASSWORD)
         db.session.commit()
         ids = dict(contest=contest.id, categories=[c.id for c in contest.categories],
                    criteria=[c.id for c in contest.criteria], judge=judge.id, creator=creator.id,
@@ -125,12 +125,15 @@ def _copy_rows(conn, ids: dict, now) -> None:
     first_creator = ids["next_user"] + JUDGES - 1
     creators = [ids["creator"]] + list(range(first_creator, first_creator + ENTRIES // PER_CREATOR))
     with conn.cursor() as cur:
-        with cur.copy('COPY "user" (id, username, display_name, role, password_hash, active, created_at) '
+        with cur.copy('COPY "user" (id, username, display_name, password_hash, active, created_at) '
                       "FROM STDIN") as copy:
             for uid in judges[1:]:
-                copy.write_row((uid, f"judge{uid}", f"评委{uid}", "judge", ids["hash"], True, now))
+                copy.write_row((uid, f"judge{uid}", f"评委{uid}", ids["hash"], True, now))
             for uid in creators[1:]:
-                copy.write_row((uid, f"creator{uid}", f"创作者{uid}", "creator", ids["hash"], True, now))
+                copy.write_row((uid, f"creator{uid}", f"创作者{uid}", ids["hash"], True, now))
+        with cur.copy("COPY contest_role (contest_id, user_id, role, granted_at) FROM STDIN") as copy:
+            for uid in judges:
+                copy.write_row((ids["contest"], uid, "judge", now))
         with cur.copy("COPY entry (id, contest_id, category_id, creator_id, number, title, description, "
                       "state, submitted_at, created_at, updated_at) FROM STDIN") as copy:
             for i in range(1, ENTRIES + 1):

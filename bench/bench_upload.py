@@ -102,14 +102,14 @@ def seed(env: dict, max_file_bytes: int) -> int:
     from datetime import timedelta
 
     from contest.extensions import db
-    from contest.models import Category, Contest, Orientation, Role, utcnow
+    from contest.models import Category, Contest, Orientation, utcnow
     from contest.services.submissions import entries as submissions
     from contest.services.accounts.users import create_user
 
     app = _app(env)
     with app.app_context():
         db.create_all()
-        creator = create_user(username="creator1", password=PASSWORD, role=Role.CREATOR)
+        creator = create_user(username="creator1", password=PASSWORD)
         now = utcnow()
         contest = Contest(code="UPLOAD", title="上传基准", opens_at=now - timedelta(hours=1),
                           closes_at=now + timedelta(days=1), max_file_bytes=max_file_bytes,

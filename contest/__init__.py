@@ -130,6 +130,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from contest.audit.views import bp as audit_bp
+    from contest.admin.views import bp as admin_bp
     from contest.auth.views import bp as auth_bp
     from contest.judging.views import bp as judging_bp
     from contest.main.views import bp as main_bp
@@ -152,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds_bp, url_prefix="/organizer")
     app.register_blueprint(stats_bp, url_prefix="/organizer")
     app.register_blueprint(audit_bp, url_prefix="/organizer")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
     app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")
 

@@ -25,16 +25,27 @@ import flask
 import flask_babel
 import pytest
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import Headers
 
 from contest import create_app
 from contest.extensions import db as _db
-from contest.models import Category, Contest, Criterion, Entry, EntryState, Orientation, Role, utcnow
+from contest.models import (
+    Category,
+    Contest,
+    ContestRole,
+    ContestRoleName,
+    Criterion,
+    Entry,
+    EntryState,
+    Orientation,
+    utcnow,
+)
 from contest.services.accounts.users import create_user
 from contest.services.submissions.declarations import DeclarationAnswers
+from tests.people import Role
 
 #: broker, start_worker … and fast_media_job for any test module
 pytest_plugins = ["tests.celery_workers", "tests.fast_media"]
@@ -374,16 +385,33 @@ def runner(app):
 
 @pytest.fixture
 def make_user(db):
+    """``make_user(kind=Role.CREATOR, username=None, **create_user_kwargs)``: a committed account of that kind
+    (:mod:`tests.people`): an organizer is a site administrator; a judge holds the judge grant of every contest
+    of the test, including contests inserted later (a mapper event adds the grant)."""
     counter = iter(range(1, 10_000))
+    judge_ids: list[int] = []
+
+    def grant_new_contest(_mapper, connection, contest):
+        if judge_ids:
+            connection.execute(ContestRole.__table__.insert(), [
+                {"contest_id": contest.id, "user_id": judge_id, "role": ContestRoleName.JUDGE.value,
+                 "granted_at": utcnow()} for judge_id in judge_ids])
+
+    event.listen(Contest, "after_insert", grant_new_contest)
 
     def make(role: Role | str = Role.CREATOR, username: str | None = None, **kwargs):
         role = Role(role)
-        user = create_user(username=username or f"{role.value}{next(counter)}", password=PASSWORD, role=role,
-                           **kwargs)
+        user = create_user(username=username or f"{role.value}{next(counter)}", password=PASSWORD,
+                           is_admin=role == Role.ORGANIZER, **kwargs)
+        if role == Role.JUDGE:
+            judge_ids.append(user.id)
+            db.session.add_all(ContestRole(contest_id=contest_id, user_id=user.id, role=ContestRoleName.JUDGE)
+                               for contest_id in db.session.scalars(select(Contest.id)))
         db.session.commit()
         return user
 
-    return make
+    yield make
+    event.remove(Contest, "after_insert", grant_new_contest)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, Entry, Role, VideoState
+from contest.models import Assignment, Entry, VideoState
+from tests.people import Role
 from tests.conftest import SUBMIT_FORM, media
 
 pytestmark = pytest.mark.slow

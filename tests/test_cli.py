@@ -2,8 +2,8 @@ import io
 
 import openpyxl
 
-from contest.models import Role
 from tests.services.results.test_exports import EXPECTED_RESULTS, scored_contest  # noqa: F401  (fixture)
+from tests.people import Role
 
 
 def export(runner, code: str, fmt: str, output):

@@ -2,7 +2,8 @@
 from datetime import date, datetime, timezone
 
 from contest.formatting import format_datetime_local, format_filesize
-from contest.models import Role, Video, VideoState
+from contest.models import Video, VideoState
+from tests.people import Role
 
 
 def test_a_small_file_is_told_in_kilobytes_not_as_zero_megabytes(app):

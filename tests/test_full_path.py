@@ -12,10 +12,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from contest.models import Entry, EntryState, Review, Role, VideoState
+from contest.models import Entry, EntryState, Review, VideoState
 from contest.services.media.renditions import top_level_boxes
 from contest.infra.storage import get_storage
 from tests.conftest import SUBMIT_FORM, fetch_media, media
+from tests.people import Role
 
 pytestmark = pytest.mark.slow
 

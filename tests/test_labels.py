@@ -5,7 +5,8 @@ import pytest
 from flask_babel import refresh
 
 from contest.labels import STATE_LABELS, state_badge, state_label, window_state
-from contest.models import Assignment, EntryState, Review, ReviewState, Role, Video, VideoState, utcnow
+from contest.models import Assignment, EntryState, Review, ReviewState, Video, VideoState, utcnow
+from tests.people import Role
 
 
 def test_every_state_of_every_model_has_a_label_and_nothing_else_does():

@@ -14,17 +14,18 @@ from flask import (
     stream_with_context,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from contest.audit.forms import AuditFilterForm
-from contest.auth.access import require_role
+from contest.auth.access import require_contest_staff
 from contest.extensions import db
 from contest.formatting import format_datetime_local
-from contest.models import Contest, Role
+from contest.models import Contest
 from contest.services.audit.exports import CSV_MIMETYPE, XLSX_MIMETYPE, audit_csv, audit_xlsx
 from contest.services.audit.queries import ACTION_LABELS, AuditFilter, audit_page, entry_id_of, judge_choices
 
 bp = Blueprint("audit", __name__)
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 #: How the trail stores a time (ISO 8601, UTC): shown to people in Beijing time.
 STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00$")
 
@@ -75,7 +76,9 @@ def _filtered(contest_id: int | None) -> tuple[Contest | None, AuditFilterForm, 
     """The contest (404 when unknown), the filter form read from the address, and the service's filter — None
     when the filters are invalid or name an entry that the contest does not have (the form says why)."""
     contest = db.get_or_404(Contest, contest_id) if contest_id is not None else None
-    form = AuditFilterForm(request.args, judges=judge_choices())
+    if contest is None and not current_user.is_admin:
+        abort(403)  # every contest's trail and the account actions: site administrators only
+    form = AuditFilterForm(request.args, judges=judge_choices(contest_id=contest_id))
     if contest is None:
         del form.entry  # entry numbers are per contest
     if not form.validate():

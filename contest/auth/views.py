@@ -16,12 +16,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from contest.auth import rate_limits
 from contest.auth.access import safe_next
-from contest.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from contest.auth.forms import ChangePasswordForm, LoginForm, MembershipRegisterForm, ProfileForm, RegisterForm
 from contest.extensions import db
 from contest.infra.rate_limits import mark_failed_attempt
-from contest.models import Role, User
+from contest.main.form_actions import run_form_action
+from contest.models import Membership, User
 from contest.services.accounts.errors import AccountError, WrongPasswordError
 from contest.services.accounts.passwords import PasswordPolicyError
+from contest.services.accounts.profile import ProfileError, update_profile
 from contest.services.accounts.sessions import end_all_sessions
 from contest.services.accounts.users import authenticate, change_password, create_user
 
@@ -63,20 +65,55 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 @rate_limits.registration
 def register():
-    form = RegisterForm()
+    """Open registration; with ``MEMBERSHIP_APPROVAL`` an application (unit, platform accounts, a note) whose
+    account is pending until a site administrator decides."""
+    approval = current_app.config["MEMBERSHIP_APPROVAL"]
+    form = MembershipRegisterForm() if approval else RegisterForm()
+    profile_errors: list[str] = []
     if form.validate_on_submit():
         try:
-            user = create_user(username=form.username.data, password=form.password.data, role=Role.CREATOR,
-                               display_name=form.display_name.data, email=form.email.data)
+            user = create_user(username=form.username.data, password=form.password.data,
+                               display_name=form.display_name.data, email=form.email.data,
+                               membership=Membership.PENDING if approval else Membership.APPROVED)
+            if approval:
+                update_profile(user=user, **form.profile())
+                user.membership_note = (form.note.data or "").strip()
+        except ProfileError as exc:
+            db.session.rollback()
+            profile_errors = exc.reasons
         except AccountError as exc:
+            db.session.rollback()
             field = form.password if isinstance(exc, PasswordPolicyError) else form.username
             field.errors.extend(exc.reasons)
         else:
             db.session.commit()
             start_session(user)
+            if approval:
+                flash(_("Your application has been sent. You will see the decision on your profile page."),
+                      "success")
+                return redirect(url_for(".profile"))
             flash(_("Welcome, %(name)s!", name=user.display_name), "success")
             return redirect(url_for("submissions.index"))
-    return render_template("auth/register.html", form=form)
+    if approval and not form.is_submitted():
+        form.add_blank_rows()
+    return render_template("auth/register.html", form=form, approval=approval, profile_errors=profile_errors)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """One's own profile (real name, phone, unit, MCN, platform accounts) and membership state."""
+    me = current_user._get_current_object()
+    form = ProfileForm()
+    done, errors = run_form_action(form, lambda: update_profile(user=me, **form.profile()),
+                                   success=_("Your profile has been saved."),
+                                   next_url=lambda: url_for(".profile"))
+    if done:
+        return done
+    if not form.is_submitted():
+        form.fill_from(me)
+        form.add_blank_rows()
+    return render_template("auth/profile.html", form=form, profile_errors=errors, user=me)
 
 
 @bp.route("/password", methods=["GET", "POST"])

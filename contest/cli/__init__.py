@@ -3,7 +3,6 @@ import click
 from flask import Flask
 
 from contest.extensions import db
-from contest.models import Role
 from contest.services.accounts.errors import AccountError
 from contest.services.accounts.users import create_user
 
@@ -19,17 +18,18 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)
-    @click.option("--role", type=click.Choice([r.value for r in Role]), default="organizer", show_default=True)
+    @click.option("--admin/--no-admin", default=True, show_default=True,
+                  help="A site administrator (creates contests, grants contest roles) or a plain account.")
     @click.option("--display-name", default=None)
     @click.password_option()
-    def create_user_command(username: str, role: str, display_name: str | None, password: str):
-        """Create a user (e.g. the first organizer)."""
+    def create_user_command(username: str, admin: bool, display_name: str | None, password: str):
+        """Create a user (e.g. the first site administrator)."""
         try:
-            user = create_user(username=username, password=password, role=Role(role), display_name=display_name)
+            user = create_user(username=username, password=password, is_admin=admin, display_name=display_name)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
-        click.echo(f"created {user.role} {user.username}")
+        click.echo(f"created {'administrator' if user.is_admin else 'user'} {user.username}")
 
     @app.cli.command("export-results")
     @click.option("--contest", "code", required=True, help="Contest code, e.g. XH2026.")

@@ -16,8 +16,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import AigcUse, Contest, DeclarationKey, Orientation, Role, utcnow
+from contest.models import AigcUse, Contest, ContestRoleName, DeclarationKey, Orientation, utcnow
 from contest.services.accounts.users import create_user
+from contest.services.contests import roles
 from contest.services.contests import setup as contests
 from contest.services.contests.technical_rules import TechnicalRules
 from contest.services.judging import assignments
@@ -60,10 +61,10 @@ def make_clip(path: Path, source: str, *, portrait: bool, seconds: int = 4) -> N
 def build_demo() -> Contest:
     """Create users, the XH2026 contest, 8 processed and submitted entries, assignments, reviews, plays."""
     now = utcnow()
-    create_user(username="organizer", password=PASSWORD, role=Role.ORGANIZER, display_name="区网信办")
-    judges = [create_user(username=f"judge{i}", password=PASSWORD, role=Role.JUDGE, display_name=name)
+    create_user(username="organizer", password=PASSWORD, is_admin=True, display_name="区网信办")
+    judges = [create_user(username=f"judge{i}", password=PASSWORD, display_name=name)
               for i, name in enumerate(["王老师", "李导演", "陈主编"], start=1)]
-    creators = [create_user(username=f"creator{i}", password=PASSWORD, role=Role.CREATOR, display_name=name)
+    creators = [create_user(username=f"creator{i}", password=PASSWORD, display_name=name)
                 for i, name in enumerate(["小杭", "阿明", "竹编传人", "江边跑者"], start=1)]
     contest = contests.create_contest(
         code=CODE, title="2026 西湖区“美好生活”短视频大赛", theme="美好生活 · 奋斗新时代",
@@ -84,6 +85,8 @@ def build_demo() -> Contest:
     )
     db.session.commit()
     _add_entries(contest, creators, now)
+    for judge in judges:
+        roles.grant_role(contest=contest, user=judge, role=ContestRoleName.JUDGE, by=None)
     assignments.assign_per_entry(contest=contest, judges=judges, per_entry=2)
     db.session.commit()
     _add_reviews(contest, judges)

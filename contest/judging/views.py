@@ -12,11 +12,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from contest.auth.access import require_role
+from contest.auth.access import require_any_grant
 from contest.errors import DomainError
 from contest.extensions import db
 from contest.judging.forms import RecusalForm, review_form
-from contest.models import Assignment, EntryState, ReviewState, Role, utcnow
+from contest.models import Assignment, ContestRoleName, EntryState, ReviewState, utcnow
+from contest.services.contests import roles
 from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
 from contest.services.judging import recusal, rounds
@@ -24,7 +25,7 @@ from contest.services.judging import voiding
 from contest.services.submissions.projections import for_judge
 
 bp = Blueprint("judging", __name__)
-require_role(bp, Role.JUDGE)
+require_any_grant(bp, ContestRoleName.JUDGE)
 
 
 @bp.route("/")
@@ -92,10 +93,11 @@ def recuse(entry_id: int):
 
 
 def _load_assignment(entry_id: int) -> Assignment:
-    """The current judge's assignment to a submitted entry, with all the page shows; 404 otherwise (not
-    disclosing other entries)."""
+    """The current judge's assignment to a submitted entry of a contest where they hold the judge grant, with
+    all the page shows; 404 otherwise (not disclosing other entries)."""
     assignment = judging_queries.judge_assignment(judge=current_user, entry_id=entry_id)
-    if assignment is None or assignment.entry.state != EntryState.SUBMITTED:
+    if (assignment is None or assignment.entry.state != EntryState.SUBMITTED
+            or not roles.is_judge(current_user, assignment.entry.contest_id)):
         abort(404)
     return assignment
 

@@ -2,20 +2,35 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from contest.auth.access import safe_next
-from contest.models import utcnow
+from contest.auth.access import my_roles, safe_next
+from contest.models import ContestRoleName, utcnow
+from contest.services.contests import roles
 from contest.services.contests.queries import open_contests, public_contest
 from contest.services.submissions.entries import count_active_entries
 
 bp = Blueprint("main", __name__)
 
-HOME_BY_ROLE = {"creator": "submissions.index", "judge": "judging.queue", "organizer": "organizer.index"}
+@bp.app_context_processor
+def _navigation():
+    """``my_roles()``: the contest roles the signed-in user holds somewhere (the navigation's links)."""
+    return {"my_roles": my_roles}
+
+
+def home_endpoint() -> str:
+    """Where a signed-in user starts: the organizer's contests (administrators, organizers, supervisors), else
+    the judging queue (judges), else their entries."""
+    held = my_roles()
+    if held & roles.STAFF:
+        return "organizer.index"
+    if ContestRoleName.JUDGE in held:
+        return "judging.queue"
+    return "submissions.index"
 
 
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+        return redirect(url_for(home_endpoint()))
     return render_template("main/index.html", contests=open_contests())
 
 
@@ -26,10 +41,13 @@ def contest(code: str):
     contest = public_contest(code=code)
     if contest is None:
         abort(404)
-    mine = None
-    if current_user.is_authenticated and current_user.is_creator:
+    mine = refusal = None
+    if current_user.is_authenticated:
+        refusal = roles.entry_refusal(current_user, contest)
         mine = count_active_entries(contest=contest, creator=current_user)
-    return render_template("main/contest.html", contest=contest, now=utcnow(), my_entries=mine)
+    return render_template("main/contest.html", contest=contest, now=utcnow(), my_entries=mine,
+                           entry_refusal=refusal, staff=roles.is_staff(current_user, contest.id),
+                           judge=roles.is_judge(current_user, contest.id))
 
 
 @bp.route("/lang/<code>")

@@ -21,14 +21,23 @@ from contest.models.judging import (
 from contest.models.rounds import Aggregation, PromotionRule, Round, RoundEntry, ScoreVisibility
 from contest.models.plays import SITE, PlayCount, PlayView
 from contest.models.types import UTCDateTime, utcnow
-from contest.models.user import Role, User
+from contest.models.user import (
+    PLATFORM_LABELS,
+    ContestRole,
+    ContestRoleName,
+    Membership,
+    Platform,
+    PlatformAccount,
+    User,
+)
 
 __all__ = [
     "Aggregation", "PromotionRule", "Round", "RoundEntry", "ScoreVisibility",
     "Conflict", "ConflictSource", "RoundJudge",
     "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration",
-    "Criterion", "CriterionScore",
-    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
-    "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
-    "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",
+    "ContestRole", "ContestRoleName",
+    "Criterion", "CriterionScore", "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry",
+    "EntryState", "Membership", "Orientation", "PLATFORM_LABELS", "Platform", "PlatformAccount", "PlayCount",
+    "PlayView", "ReplacementPermit", "Review", "ReviewState", "SITE", "User", "UTCDateTime", "Video",
+    "VideoState", "VoidedReview", "utcnow",
 ]

@@ -97,6 +97,8 @@ class Contest(db.Model):
     #: The video must have a sound track.
     audio_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     max_entries_per_creator: Mapped[int] = mapped_column(default=3)
+    #: Only approved alliance members (``User.membership``) may submit entries.
+    members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Last entry sequence number handed out; see :func:`contest.services.submissions.entries.next_entry_number`.
     entry_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -33,7 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from contest.auth.forms import USERNAME_RULE
-from contest.models import Contest, Orientation
+from contest.models import Contest, ContestRoleName, Orientation
 from contest.models.contest import CONTAINER_LABELS, VIDEO_CODEC_LABELS
 from contest.services.contests import technical_rules as contest_rules
 from contest.services.contests.setup import ContestError, CriterionSpec
@@ -154,6 +154,7 @@ class ContestForm(FlaskForm):
     audio_required = BooleanField(_l("Videos must have sound"))
     max_entries_per_creator = IntegerField(_l("Entries per creator"), default=3,
                                            validators=[InputRequired(), NumberRange(min=1, max=100)])
+    members_only = BooleanField(_l("Only approved alliance members may submit"))
     categories = TextAreaField(_l("Categories (组别)"), description=_l("One per line."),
                                validators=[DataRequired()], render_kw={"rows": 4})
     criteria = FieldList(FormField(CriterionRow), min_entries=0)
@@ -176,7 +177,7 @@ class ContestForm(FlaskForm):
             "min_resolution": contest.min_resolution, "max_resolution": contest.max_resolution,
             "min_fps": _decimal(contest.min_fps), "max_fps": _decimal(contest.max_fps),
             "audio_required": contest.audio_required,
-            "max_entries_per_creator": contest.max_entries_per_creator,
+            "max_entries_per_creator": contest.max_entries_per_creator, "members_only": contest.members_only,
             "categories": "\n".join(category.name for category in contest.categories),
             "criteria": [{"criterion_id": c.id, "name": c.name, "description": c.description,
                           "max_points": c.max_points, "weight": c.weight} for c in contest.criteria],
@@ -208,6 +209,7 @@ class ContestForm(FlaskForm):
             "max_duration_s": float(self.max_duration_s.data),
             "orientation": Orientation(self.orientation.data),
             "max_entries_per_creator": self.max_entries_per_creator.data,
+            "members_only": bool(self.members_only.data),
             "categories": self.categories.data.splitlines(),
             "criteria": [row.form.spec() for row in self.criteria if row.form.is_filled],
             "technical": self.technical_rules(),
@@ -257,6 +259,25 @@ class JudgeForm(FlaskForm):
     display_name = StringField(_l("Name shown to others"), validators=[DataRequired(), Length(max=80)])
     #: Length and the other rules: contest.services.accounts.passwords (one place, Chinese messages).
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+#: Contest role → name shown to people.
+ROLE_LABELS = {
+    ContestRoleName.ORGANIZER: _l("Organizer"), ContestRoleName.JUDGE: _l("Judge"),
+    ContestRoleName.SUPERVISOR: _l("Supervisor (read-only)"),
+}
+
+
+class GrantForm(FlaskForm):
+    """Grant a contest role to an existing account; the view fills ``role.choices`` with
+    :meth:`role_choices` (the roles the user may grant there)."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    role = SelectField(_l("Role"), choices=[])
+
+    @staticmethod
+    def role_choices(roles: list) -> list[SelectChoice]:
+        return [SelectChoice(role.value, str(ROLE_LABELS[role])) for role in roles]
 
 
 class ReplacementPermitForm(FlaskForm):

@@ -1,4 +1,7 @@
-"""Organizer pages: contests (set-up and dashboard), entries, judges and assignments."""
+"""Organizer pages: contests (set-up and dashboard), entries, judges and assignments, the people of a contest.
+
+Access (:func:`contest.auth.access.require_contest_staff`): every URL naming a contest object needs an organizer
+or supervisor of that contest (or a site administrator); supervisors only read."""
 from flask import (
     Blueprint,
     abort,
@@ -15,7 +18,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from contest.auth.access import require_role
+from contest.auth.access import may_change, require_contest_staff, staff_contest_ids
 from contest.extensions import db
 from contest.infra import tasks
 from contest.main.form_actions import run_form_action
@@ -23,8 +26,9 @@ from contest.models import (
     Assignment,
     Contest,
     Entry,
+    ContestRole,
+    ContestRoleName,
     ReplacementPermit,
-    Role,
     User,
     utcnow,
 )
@@ -33,18 +37,21 @@ from contest.organizer.forms import (
     ContestForm,
     DeclarationsForm,
     ExtensionForm,
+    ROLE_LABELS,
+    GrantForm,
     JudgeForm,
     ReplacementPermitForm,
 )
 from contest.services.accounts.errors import AccountError
 from contest.services.accounts.passwords import PasswordPolicyError
 from contest.services.accounts.sessions import (
-    MANAGED_ROLES,
     deactivate_account,
+    may_manage,
     reactivate_account,
     sign_out_everywhere,
 )
 from contest.services.accounts.users import create_user
+from contest.services.contests import roles
 from contest.services.contests.queries import (
     all_contests,
     contest_entries,
@@ -86,7 +93,7 @@ from contest.services.submissions.window import (
 from contest.submissions.forms import ReasonForm
 
 bp = Blueprint("organizer", __name__)
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 
 
 @bp.context_processor
@@ -94,17 +101,23 @@ def _template_helpers():
     """``has_endpoint(name)``: link to pages of other blueprints only when they are registered; the labels of
     declarations and of AIGC answers."""
     return {"has_endpoint": lambda name: name in current_app.view_functions,
-            "DECLARATION_TITLES": DECLARATION_TITLES, "aigc_label": aigc_label}
+            "DECLARATION_TITLES": DECLARATION_TITLES, "aigc_label": aigc_label, "may_change": may_change,
+            "role_labels": ROLE_LABELS}
 
 
 @bp.route("/")
 def index():
-    return render_template("organizer/index.html", contests=all_contests(), counts=entry_counts(),
+    """The contests the user organizes or supervises (every contest for a site administrator)."""
+    ids = staff_contest_ids()
+    return render_template("organizer/index.html", contests=all_contests(ids=ids), counts=entry_counts(ids=ids),
                            now=utcnow())
 
 
 @bp.route("/contests/new", methods=["GET", "POST"])
 def new_contest():
+    """Site administrators only."""
+    if not current_user.is_admin:
+        abort(403)
     form = ContestForm()
     if form.validate_on_submit():
         try:
@@ -173,7 +186,7 @@ def judge_progress(contest_id: int):
 @bp.route("/contests/<int:contest_id>/assignments", methods=["GET", "POST"])
 def assign(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
-    judges = active_judges()
+    judges = active_judges(contest=contest)
     form = AssignmentForm()
     form.judges.choices = form.judge_choices(judges)
     if not form.is_submitted():
@@ -294,24 +307,70 @@ def disqualify(entry_id: int):
 
 @bp.route("/judges")
 def judges():
-    return render_template("organizer/judges.html", workloads=judge_workloads())
+    """The judges of the user's contests with their workloads there (every judge for an administrator)."""
+    return render_template("organizer/judges.html", workloads=judge_workloads(contest_ids=staff_contest_ids()))
 
 
-@bp.route("/judges/new", methods=["GET", "POST"])
-def new_judge():
+@bp.route("/contests/<int:contest_id>/people", methods=["GET", "POST"])
+def people(contest_id: int):
+    """The contest's organizers, judges and supervisors; grant a role to an existing account by username."""
+    contest = db.get_or_404(Contest, contest_id)
+    form = _grant_form(contest)
+    done, errors = run_form_action(
+        form, lambda: roles.grant_role(contest=contest, user=roles.user_named(form.username.data),
+                                       role=ContestRoleName(form.role.data), by=_me()),
+        success=_("Role granted."), next_url=lambda: url_for(".people", contest_id=contest.id))
+    return done or _people_page(contest, grant_form=form, grant_errors=errors)
+
+
+@bp.route("/contests/<int:contest_id>/people/judges/new", methods=["POST"])
+def new_judge(contest_id: int):
+    """Create a judge account and grant it the judge role of this contest."""
+    contest = db.get_or_404(Contest, contest_id)
     form = JudgeForm()
     if form.validate_on_submit():
         try:
-            judge = create_user(username=form.username.data, password=form.password.data, role=Role.JUDGE,
+            judge = create_user(username=form.username.data, password=form.password.data,
                                 display_name=form.display_name.data)
+            roles.grant_role(contest=contest, user=judge, role=ContestRoleName.JUDGE, by=_me())
         except AccountError as exc:
+            db.session.rollback()
             field = form.password if isinstance(exc, PasswordPolicyError) else form.username
             field.errors.extend(exc.reasons)
         else:
             db.session.commit()
             flash(_("Judge account %(name)s created.", name=judge.username), "success")
-            return redirect(url_for(".judges"))
-    return render_template("organizer/judge_form.html", form=form)
+            return redirect(url_for(".people", contest_id=contest.id))
+    return _people_page(contest, judge_form=form)
+
+
+@bp.route("/grants/<int:grant_id>/revoke", methods=["POST"])
+def revoke(grant_id: int):
+    grant = db.get_or_404(ContestRole, grant_id)
+    contest_id = grant.contest_id
+    try:
+        roles.revoke_role(grant=grant, by=_me())
+    except roles.RoleError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Role revoked."), "success")
+    return redirect(url_for(".people", contest_id=contest_id))
+
+
+def _grant_form(contest: Contest) -> GrantForm:
+    form = GrantForm()
+    form.role.choices = form.role_choices(roles.grantable_roles(_me(), contest.id))
+    return form
+
+
+def _people_page(contest: Contest, *, grant_form: GrantForm | None = None, grant_errors: list[str] | None = None,
+                 judge_form: JudgeForm | None = None):
+    return render_template("organizer/people.html", contest=contest, grants=roles.people_of(contest.id),
+                           grantable=roles.grantable_roles(_me(), contest.id),
+                           grant_form=grant_form or _grant_form(contest), grant_errors=grant_errors or [],
+                           judge_form=judge_form or JudgeForm())
 
 
 def _entry_page(entry_id: int, *, permit_form: ReplacementPermitForm | None = None,
@@ -337,9 +396,11 @@ def _entry_page(entry_id: int, *, permit_form: ReplacementPermitForm | None = No
 
 @bp.route("/users/<int:user_id>")
 def user(user_id: int):
-    """A judge's or creator's account: its state and the organizer's actions on it."""
-    account = db.get_or_404(User, user_id)
-    return render_template("organizer/user.html", account=account, managed=account.role in MANAGED_ROLES)
+    """An account taking part in one of the user's contests (any account for an administrator): its profile,
+    state and the organizer's actions on it; 404 for others."""
+    account = _visible_account(user_id)
+    return render_template("organizer/user.html", account=account, managed=may_manage(user=account, by=_me()),
+                           grants=roles.grants_of(account.id, staff_contest_ids()))
 
 
 #: The organizer's actions on an account: service verb and the message once done.
@@ -353,12 +414,22 @@ ACCOUNT_ACTIONS = {
 @bp.route("/users/<int:user_id>/<any(deactivate, reactivate, 'sign-out'):action>", methods=["POST"])
 def account_action(user_id: int, action: str):
     """Deactivate, reactivate or sign out everywhere a judge or creator (403 for organizer accounts)."""
-    account = db.get_or_404(User, user_id)
+    account = _visible_account(user_id)
     verb, message = ACCOUNT_ACTIONS[action]
     verb(user=account, by=current_user._get_current_object())
     db.session.commit()
     flash(str(message) % {"name": account.username}, "success")
     return redirect(url_for(".user", user_id=account.id))
+
+
+def _visible_account(user_id: int) -> User:
+    """The account if it takes part in a contest whose organizer pages the user may read (administrators: any
+    account), else 404."""
+    account = db.get_or_404(User, user_id)
+    ids = staff_contest_ids()
+    if ids is not None and not roles.takes_part_in(account.id, ids):
+        abort(404)
+    return account
 
 
 def _me():

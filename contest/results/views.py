@@ -6,9 +6,9 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
 from flask_babel import lazy_gettext as _l
 
-from contest.auth.access import require_role
+from contest.auth.access import require_contest_staff
 from contest.extensions import db
-from contest.models import Contest, Role, Round
+from contest.models import Contest, Round
 from contest.services.results.exports import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
@@ -33,7 +33,7 @@ FLAG_LABELS = {
 }
 
 bp = Blueprint("results", __name__)
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 
 
 @bp.route("/contests/<int:contest_id>/results")

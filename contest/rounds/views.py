@@ -6,12 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from contest.auth.access import require_role
+from contest.auth.access import require_contest_staff
 from contest.errors import DomainError
 from contest.extensions import db
 from sqlalchemy import func, select
 
-from contest.models import Assignment, Conflict, Contest, Entry, Review, Role, Round, User, utcnow
+from contest.models import Assignment, Conflict, Contest, Entry, Review, Round, User, utcnow
 from contest.rounds.forms import (
     AGGREGATION_LABELS,
     PROMOTION_LABELS,
@@ -35,7 +35,7 @@ bp = Blueprint("rounds", __name__)
 SOURCE_LABELS = {"same_unit": _l("Same unit (单位) as the creator"), "same_mcn": _l("Same MCN / agency"),
                  "creator": _l("The judge made the entry"), "declared": _l("Judge stepped aside"),
                  "organizer": _l("Entered by an organizer")}
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 
 
 @bp.context_processor
@@ -87,7 +87,7 @@ def assign(round_id: int):
     entry, the cap; the plan is written whole or not at all."""
     round_ = db.get_or_404(Round, round_id)
     contest = round_.contest
-    judges = active_judges()
+    judges = active_judges(contest=contest)
     members = panel.panel_of(round_)
     errors: list[str] = []
     values = {"per_entry": round_.judges_per_entry or 3, "cap": round_.judge_cap}

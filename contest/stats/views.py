@@ -1,13 +1,13 @@
 """Organizer page: contest statistics (entries by category / state / day, plays, judging progress)."""
 from flask import Blueprint, render_template
 
-from contest.auth.access import require_role
+from contest.auth.access import require_contest_staff
 from contest.extensions import db
-from contest.models import Contest, EntryState, Role
+from contest.models import Contest, EntryState
 from contest.services.metrics.stats import contest_stats
 
 bp = Blueprint("stats", __name__)
-require_role(bp, Role.ORGANIZER)
+require_contest_staff(bp)
 
 
 @bp.route("/contests/<int:contest_id>/stats")

@@ -2,6 +2,7 @@
 moment, status."""
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -15,17 +16,18 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from contest.auth import rate_limits
-from contest.auth.access import require_role
+from contest.auth.access import require_login
 from contest.extensions import csrf, db
 from contest.infra import tasks
 from contest.main.form_actions import run_form_action
-from contest.models import Contest, Entry, Role, utcnow
+from contest.models import Contest, Entry, utcnow
+from contest.services.contests import roles
 from contest.services.contests.queries import open_contests
 from contest.services.judging import voiding
 from contest.services.media import actions as video_actions
 from contest.services.submissions import entries as submissions
 from contest.services.submissions import window
-from contest.services.submissions.access import load_viewable_entry
+from contest.services.submissions.access import get_entry_or_404
 from contest.services.submissions.declarations import contest_declarations
 from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
@@ -37,7 +39,7 @@ from contest.submissions.forms import ActionForm, EntryForm, ReasonForm, SubmitF
 from contest.security import large_body
 
 bp = Blueprint("submissions", __name__)
-require_role(bp, Role.CREATOR)
+require_login(bp)
 
 #: Room for the multipart envelope and the CSRF field on top of the contest's file limit, bytes.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -56,6 +58,9 @@ def index():
 def new_entry(contest_id: int):
     contest = db.get_or_404(Contest, contest_id)
     form, errors, window_errors = EntryForm(contest=contest), [], _window_errors(contest)
+    refusal = roles.entry_refusal(current_user, contest)
+    if refusal:
+        window_errors.append(refusal)
     if form.validate_on_submit():
         try:
             entry = submissions.create_entry(
@@ -195,7 +200,10 @@ def status(entry_id: int):
 
 def _my_entry(entry_id: int) -> Entry:
     """One of the current creator's entries, else 404 (other creators' ids are not disclosed)."""
-    return load_viewable_entry(current_user, entry_id)
+    entry = get_entry_or_404(entry_id)
+    if entry.creator_id != current_user.id:
+        abort(404)
+    return entry
 
 
 def _category(contest: Contest, category_id: int):

@@ -25,7 +25,6 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
 from contest.infra.rate_limits import retry_after_seconds
-from contest.models import Role
 from contest.services.uploads import s3_multipart as direct_uploads
 from contest.services.uploads.s3_multipart import DirectUploadError
 
@@ -33,13 +32,11 @@ bp = Blueprint("uploads_s3", __name__)
 
 
 @bp.before_request
-def _check_backend_and_role():
+def _check_backend_and_login():
     if current_app.config["STORAGE_BACKEND"] != "s3":
         return _errors(404, _("Direct uploads to the bucket are not enabled on this site."))
     if not current_user.is_authenticated:
         return _errors(401, _("Please log in first."))
-    if current_user.role != Role.CREATOR:
-        return _errors(403, _("You do not have access to this page."))
     return None
 
 

@@ -13,7 +13,7 @@
 
 Every response carries ``Tus-Resumable: 1.0.0``; errors are ``text/plain`` sentences (JSON for 422), a full
 disk 507 (the bytes received before it are kept: HEAD, then PATCH on from the offset). A request
-with another ``Tus-Resumable`` gets 412. Callers must be logged-in creators (401 / 403 otherwise: an API, so
+with another ``Tus-Resumable`` gets 412. Callers must be logged in (401 otherwise: an API, so
 no redirect to the login page) and send the ``X-CSRFToken`` header on POST/PATCH/DELETE when CSRF is on
 (the app-wide Flask-WTF check reads it; 403 without). Someone else's upload is 404.
 """
@@ -29,7 +29,6 @@ from contest.errors import DomainError
 from contest.extensions import db
 from contest.infra import tasks
 from contest.infra.rate_limits import retry_after_seconds
-from contest.models import Role
 from contest.services.uploads import tus as resumable
 from contest.services.uploads.tus import TUS_EXTENSIONS, TUS_VERSION, UploadError
 from contest.security import large_body, too_large_message
@@ -40,8 +39,9 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 
 @bp.before_request
-def _check_protocol_and_role():
-    """Version first (412), then a logged-in creator; OPTIONS is open discovery."""
+def _check_protocol_and_login():
+    """Version first (412), then a logged-in user (the entry's owner is checked per upload); OPTIONS is open
+    discovery."""
     if request.method == "OPTIONS":
         return None
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
@@ -49,8 +49,6 @@ def _check_protocol_and_role():
                       {"Tus-Version": TUS_VERSION})
     if not current_user.is_authenticated:
         return _plain(401, _("Please log in first."))
-    if current_user.role != Role.CREATOR:
-        return _plain(403, _("You do not have access to this page."))
     return None
 
 

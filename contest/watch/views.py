@@ -8,16 +8,16 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
 from contest.auth import rate_limits
-from contest.auth.access import require_role
+from contest.auth.access import require_login
 from contest.extensions import db
 from contest.infra.rate_limits import retry_after_seconds
 from contest.infra.storage import get_storage
-from contest.models import Entry, Role, VideoState
+from contest.models import Entry, VideoState
 from contest.services.metrics.plays import record_play, viewer_key
 from contest.services.submissions.access import load_viewable_entry
 
 bp = Blueprint("watch", __name__)
-require_role(bp, Role.CREATOR, Role.JUDGE, Role.ORGANIZER)
+require_login(bp)
 
 
 @bp.errorhandler(RateLimitExceeded)

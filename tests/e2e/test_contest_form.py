@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import Contest, Role
+from contest.models import Contest
 from tests.e2e.conftest import log_in, screenshot
+from tests.people import Role
 
 pytestmark = pytest.mark.browser
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 
 from contest.extensions import db
-from contest.models import Assignment, EntryState, Role, Video, VideoState
+from contest.models import Assignment, EntryState, Video, VideoState
 from contest.services.judging.reviews import save_review
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
 from tests.e2e.conftest import log_in, screenshot
+from tests.people import Role
 
 pytestmark = pytest.mark.browser
 
@@ -197,9 +198,9 @@ def test_organizer_pages(recorder, page, live_server, world):
     contest, ready = world["contest"], world["ready"]
     log_in(page, live_server, world["users"][Role.ORGANIZER])
     pages = [f"/organizer/contests/{contest.id}/{name}"
-             for name in ("edit", "assignments", "progress", "results", "audit")]
-    for path in ["/organizer/", "/organizer/contests/new", *pages, "/organizer/judges",
-                 "/organizer/judges/new"]:
+             for name in ("edit", "assignments", "progress", "results", "audit", "people", "rounds", "conflicts")]
+    for path in ["/organizer/", "/organizer/contests/new", *pages, "/organizer/judges", "/admin/members",
+                 "/auth/profile"]:
         recorder.visit(path)
     recorder.visit(f"/organizer/contests/{contest.id}")
     assert page.eval_on_selector(".progress-bar", "bar => bar.style.width") == "50%"
@@ -213,4 +214,4 @@ def test_organizer_pages(recorder, page, live_server, world):
     recorder.visit(f"/organizer/contests/{contest.id}/stats")
     page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length === 1")
     screenshot(page, "csp-organizer-stats")
-    recorder.visit("/my/", status=403)
+    recorder.visit("/judge/", status=403)  # an administrator holds no judge grant: the error page

@@ -3,7 +3,8 @@ reloads) in the middle of the third form and the half-typed scores come back; N/
 import pytest
 
 from contest.extensions import db
-from contest.models import Assignment, EntryState, Review, ReviewState, Role
+from contest.models import Assignment, EntryState, Review, ReviewState
+from tests.people import Role
 from tests.e2e.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser

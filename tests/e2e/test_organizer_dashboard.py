@@ -3,9 +3,10 @@ and the judging progress links to the paged progress of each judge."""
 import pytest
 
 from contest.extensions import db
-from contest.models import Assignment, EntryState, Review, ReviewState, Role
+from contest.models import Assignment, EntryState, Review, ReviewState
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
+from tests.people import Role
 
 pytestmark = pytest.mark.browser
 

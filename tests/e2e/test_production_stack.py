@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import Assignment, Entry, EntryState, Review, Role, Video, VideoState
+from contest.models import Assignment, Entry, EntryState, Review, Video, VideoState
 from tests.celery_workers import settled
 from tests.conftest import media, stored_keys
 from tests.e2e.conftest import log_in, screenshot
+from tests.people import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.s3, pytest.mark.redis]
 

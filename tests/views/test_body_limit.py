@@ -4,10 +4,10 @@ it, plain text on the tus API."""
 import io
 from urllib.parse import urlencode
 
-from contest.models import Role
 from contest.security import takes_large_body
 from tests.conftest import PASSWORD
 from tests.views.organizer.test_organizer import contest_form
+from tests.people import Role
 
 TWO_MB = 2 * 1024**2
 TOO_LARGE_ZH = "提交的内容过大：此处最多可提交 1 MB。"

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from contest.infra import tasks
 from contest.infra.storage import get_storage
-from contest.models import Role, Video, VideoState
+from contest.models import Video, VideoState
 from contest.services.media import jobs
 from tests.conftest import media, stored_keys
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from contest.models import Assignment, EntryState, Role, utcnow
+from contest.models import Assignment, EntryState, utcnow
+from tests.people import Role
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import event
 
 from contest.models import (
-    Assignment, CriterionScore, Entry, EntryState, Review, ReviewState, Role, User, Video, VideoState, utcnow,
+    Assignment, CriterionScore, Entry, EntryState, Review, ReviewState, User, Video, VideoState, utcnow,
 )
 from contest.services.judging.progress import forget_progress
+from tests.people import Role
 
 SMALL, LARGE = 6, 30
 MAX_STATEMENTS = 12
@@ -45,7 +46,7 @@ def grow(db, make_contest, people):
         password_hash = people["creator"].password_hash
         for i in range(n):
             creator = people["creator"] if i == 0 else User(
-                username=f"{contest.code.lower()}c{i}", display_name=f"创作者{i}", role=Role.CREATOR,
+                username=f"{contest.code.lower()}c{i}", display_name=f"创作者{i}",
                 password_hash=password_hash)
             entry = Entry(contest=contest, creator=creator, category=contest.categories[i % 2],
                           number=f"{contest.code}-{i + 1:04d}", title=f"作品 {i + 1}",

@@ -6,16 +6,17 @@ import re
 import pytest
 
 from contest import create_app
-from contest.models import Assignment, EntryState, Role, Video, VideoState
+from contest.models import Assignment, EntryState, Video, VideoState
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 #: Which role's pages each blueprint holds (None: public pages).
 ROLE_OF_BLUEPRINT = {"main": None, "auth": None, "static": None, "submissions": Role.CREATOR,
                      "watch": Role.CREATOR, "judging": Role.JUDGE, "organizer": Role.ORGANIZER,
                      "results": Role.ORGANIZER, "stats": Role.ORGANIZER, "rounds": Role.ORGANIZER,
-                     "audit": Role.ORGANIZER}
+                     "audit": Role.ORGANIZER, "admin": Role.ORGANIZER}
 EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                 "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
                 "form-action 'self'; frame-ancestors 'none'")

@@ -9,24 +9,25 @@ deactivation and an organizer's "sign out everywhere" all raise it. Flushes, nev
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from contest.extensions import db
-from contest.models import AuditAction, Role, User
+from contest.models import AuditAction, User
 from contest.services.audit.record import record
 from contest.services.accounts.errors import AccountError
-
-#: Roles whose accounts an organizer may deactivate, reactivate or sign out everywhere.
-MANAGED_ROLES = (Role.JUDGE, Role.CREATOR)
+from contest.services.contests import roles
 
 
 def load_session_user(token: str) -> User | None:
-    """The user a session or remember-me cookie names (``"<id>:<version>"``), or None when the cookie is stale
-    (another version), malformed (e.g. a plain ``"<id>"`` from before versions) or the account is inactive."""
+    """The user a session or remember-me cookie names (``"<id>:<version>"``), with their contest roles
+    (``User.grants``, same query), or None when the cookie is stale (another version), malformed (e.g. a plain
+    ``"<id>"`` from before versions) or the account is inactive."""
     user_id, _sep, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.scalars(select(User).where(User.id == int(user_id))
+                              .options(joinedload(User.grants))).unique().one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
@@ -40,9 +41,22 @@ def end_all_sessions(*, user: User) -> None:
     db.session.refresh(user, ["session_version"])
 
 
+def may_manage(*, user: User, by: User) -> bool:
+    """Whether ``by`` may deactivate, reactivate or sign out everywhere ``user``: a site administrator any
+    other account but an administrator's; an organizer of a contest the account takes part in (entry or
+    judge grant) an account that organizes or supervises no contest. Never one's own."""
+    if user.id == by.id or user.is_admin:
+        return False
+    if by.is_admin:
+        return True
+    if roles.holds_any(user, roles.ORGANIZER, roles.SUPERVISOR):
+        return False
+    return roles.takes_part_in(user.id, roles.contest_ids_with(by, roles.ORGANIZER))
+
+
 def deactivate_account(*, user: User, by: User) -> None:
-    """Deactivate a judge's or creator's account: it can no longer log in and its sessions end. Raises
-    :class:`AccountError` for organizer accounts (and one's own)."""
+    """Deactivate an account (:func:`may_manage`): it can no longer log in and its sessions end. Raises
+    :class:`AccountError` (403) when ``by`` may not manage it."""
     _check_managed(user, by)
     before = user.active
     user.active = False
@@ -53,7 +67,7 @@ def deactivate_account(*, user: User, by: User) -> None:
 
 
 def reactivate_account(*, user: User, by: User) -> None:
-    """Let a deactivated judge or creator log in again (with the password they had)."""
+    """Let a deactivated account log in again (with the password it had)."""
     _check_managed(user, by)
     before = user.active
     user.active = True
@@ -63,12 +77,12 @@ def reactivate_account(*, user: User, by: User) -> None:
 
 
 def sign_out_everywhere(*, user: User, by: User) -> None:
-    """An organizer ends every session of a judge or creator (a lost phone, a shared computer)."""
+    """An organizer ends every session of an account they manage (a lost phone, a shared computer)."""
     _check_managed(user, by)
     end_all_sessions(user=user)
     record(AuditAction.ACCOUNT_SIGNED_OUT, contest_id=None, subject_user_id=user.id)
 
 
 def _check_managed(user: User, by: User) -> None:
-    if by.role != Role.ORGANIZER or user.role not in MANAGED_ROLES or user.id == by.id:
+    if not may_manage(user=user, by=by):
         raise AccountError(_("Only judge and creator accounts can be managed here."), status=403)

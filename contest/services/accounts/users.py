@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from contest.extensions import db
-from contest.models import Contest, Role, User
+from contest.models import Contest, Membership, User
 from contest.services.accounts.errors import AccountError, WrongPasswordError
 from contest.services.accounts.passwords import (
     check_new_password,
@@ -16,9 +16,10 @@ from contest.services.accounts.sessions import end_all_sessions
 __all__ = ["AccountError", "authenticate", "change_password", "create_user"]
 
 
-def create_user(*, username: str, password: str, role: Role, display_name: str | None = None,
-                email: str | None = None) -> User:
-    """Create a user with an argon2id password hash.
+def create_user(*, username: str, password: str, display_name: str | None = None, email: str | None = None,
+                is_admin: bool = False, membership: Membership = Membership.APPROVED) -> User:
+    """Create a user with an argon2id password hash; ``is_admin``: a site administrator; ``membership``:
+    ``pending`` for an application waiting for approval (:mod:`contest.services.accounts.membership`).
 
     Raises :class:`AccountError` if the username (compared case-insensitively) is taken, the username,
     display name or e-mail is longer than its column (80 / 80 / 254 characters; PostgreSQL would refuse the
@@ -40,8 +41,8 @@ def create_user(*, username: str, password: str, role: Role, display_name: str |
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise AccountError(_("The username %(name)s is already taken.", name=username))
     check_new_password(password, names=[username, display_name, email, *_contest_names()])
-    user = User(username=username, display_name=display_name, email=email or None, role=Role(role),
-                password_hash=hash_password(password))
+    user = User(username=username, display_name=display_name, email=email or None, is_admin=is_admin,
+                membership=Membership(membership), password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     return user

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from contest.extensions import db
-from contest.models import AuditAction, AuditEvent, Contest, Entry, Role, User
+from contest.models import AuditAction, AuditEvent, Contest, ContestRole, ContestRoleName, Entry, User
 
 #: Rows fetched at a time while streaming an export.
 STREAM_BATCH = 1000
@@ -104,9 +104,13 @@ def entry_id_of(*, contest_id: int, number: str) -> int | None:
                                                     func.upper(Entry.number) == number))
 
 
-def judge_choices() -> list[tuple[int, str]]:
-    """``[(id, "display name (username)")]`` of every judge account, active or not, by display name."""
-    rows = db.session.execute(select(User.id, User.display_name, User.username).where(User.role == Role.JUDGE)
+def judge_choices(*, contest_id: int | None = None) -> list[tuple[int, str]]:
+    """``[(id, "display name (username)")]`` of the accounts holding the judge grant of the contest (of any
+    contest when None), active or not, by display name."""
+    grants = select(ContestRole.user_id).where(ContestRole.role == ContestRoleName.JUDGE)
+    if contest_id is not None:
+        grants = grants.where(ContestRole.contest_id == contest_id)
+    rows = db.session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(grants))
                               .order_by(User.display_name, User.id))
     return [(user_id, f"{name} ({username})") for user_id, name, username in rows]
 

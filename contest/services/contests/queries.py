@@ -30,16 +30,21 @@ def public_contest(*, code: str) -> Contest | None:
     ).unique().one_or_none()
 
 
-def all_contests() -> list[Contest]:
-    """Every contest, the latest opening first."""
-    return list(db.session.scalars(select(Contest).order_by(Contest.opens_at.desc(), Contest.id.desc())))
+def all_contests(*, ids: set[int] | None = None) -> list[Contest]:
+    """Every contest (only those with an id in ``ids`` when given), the latest opening first."""
+    stmt = select(Contest).order_by(Contest.opens_at.desc(), Contest.id.desc())
+    if ids is not None:
+        stmt = stmt.where(Contest.id.in_(ids))
+    return list(db.session.scalars(stmt))
 
 
-def entry_counts() -> dict[int, dict[EntryState, int]]:
-    """Entries per contest and state, from one GROUP BY: ``{contest_id: {EntryState: n}}`` (absent = 0)."""
-    rows = db.session.execute(
-        select(Entry.contest_id, Entry.state, func.count(Entry.id)).group_by(Entry.contest_id, Entry.state)
-    )
+def entry_counts(*, ids: set[int] | None = None) -> dict[int, dict[EntryState, int]]:
+    """Entries per contest and state, from one GROUP BY: ``{contest_id: {EntryState: n}}`` (absent = 0); only
+    the contests with an id in ``ids`` when given."""
+    stmt = select(Entry.contest_id, Entry.state, func.count(Entry.id)).group_by(Entry.contest_id, Entry.state)
+    if ids is not None:
+        stmt = stmt.where(Entry.contest_id.in_(ids))
+    rows = db.session.execute(stmt)
     counts: dict[int, dict[EntryState, int]] = defaultdict(dict)
     for contest_id, state, n in rows:
         counts[contest_id][EntryState(state)] = n

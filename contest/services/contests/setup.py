@@ -76,8 +76,10 @@ def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: date
                    criteria: list[CriterionSpec], theme: str = "", rules: str = "",
                    max_file_bytes: int = 500 * 1024 * 1024, min_duration_s: float = 1.0,
                    max_duration_s: float = 300.0, orientation: Orientation = Orientation.ANY,
-                   max_entries_per_creator: int = 3, technical: TechnicalRules | None = None) -> Contest:
-    """Create a contest with its categories and rubric.
+                   max_entries_per_creator: int = 3, technical: TechnicalRules | None = None,
+                   members_only: bool = False) -> Contest:
+    """Create a contest with its categories and rubric; ``members_only``: only approved alliance members may
+    submit entries (:func:`contest.services.contests.roles.entry_refusal`).
 
     ``opens_at``/``closes_at`` are aware datetimes (any zone; stored as UTC), ``max_file_bytes`` in bytes,
     durations in seconds; ``technical``: formats, codecs, resolution, frame rate and sound required of the
@@ -92,7 +94,7 @@ def create_contest(*, code: str, title: str, opens_at: datetime, closes_at: date
     _all_of(lambda: _check_code(code, contest=None), lambda: _check_fields(**fields),
             lambda: _check_technical(technical),
             lambda: _check_category_names(categories), lambda: _check_rubric_shape(criteria))
-    contest = Contest(code=_check_code(code, contest=None))
+    contest = Contest(code=_check_code(code, contest=None), members_only=members_only)
     _apply_fields(contest, title=title, theme=theme, rules=rules, opens_at=opens_at, closes_at=closes_at,
                   max_file_bytes=max_file_bytes, min_duration_s=min_duration_s, max_duration_s=max_duration_s,
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
@@ -110,10 +112,10 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
                    theme: str, rules: str, max_file_bytes: int, min_duration_s: float, max_duration_s: float,
                    orientation: Orientation, max_entries_per_creator: int,
                    categories: list[str] | None = None, criteria: list[CriterionSpec] | None = None,
-                   technical: TechnicalRules | None = None) -> Contest:
-    """Change a contest; ``categories``/``criteria``/``technical`` None leave those alone. Same units and
-    rules as :func:`create_contest`; in addition the code cannot change once the contest has entries (their
-    numbers carry it). New technical rules apply to uploads from now on; videos already accepted are not
+                   technical: TechnicalRules | None = None, members_only: bool | None = None) -> Contest:
+    """Change a contest; ``categories``/``criteria``/``technical``/``members_only`` None leave those alone. Same
+    units and rules as :func:`create_contest`; in addition the code cannot change once the contest has entries
+    (their numbers carry it). New technical rules apply to uploads from now on; videos already accepted are not
     checked again. Raises :class:`ContestError`."""
     fields = dict(title=title, opens_at=opens_at, closes_at=closes_at, max_file_bytes=max_file_bytes,
                   min_duration_s=min_duration_s, max_duration_s=max_duration_s,
@@ -129,6 +131,8 @@ def update_contest(*, contest: Contest, code: str, title: str, opens_at: datetim
                   orientation=orientation, max_entries_per_creator=max_entries_per_creator)
     if technical is not None:
         contest_rules.apply_rules(contest, technical)
+    if members_only is not None:
+        contest.members_only = members_only
     contest.code = code
     db.session.flush()
     if categories is not None:

@@ -12,11 +12,12 @@ from contest.extensions import db
 from contest.models import (
     Assignment,
     Contest,
+    ContestRole,
+    ContestRoleName,
     Entry,
     EntryState,
     Review,
     ReviewState,
-    Role,
     Round,
     RoundJudge,
     User,
@@ -61,7 +62,7 @@ def assign_all(*, contest: Contest, judges: list[User], round_: Round | None = N
     existing pairs are kept and never duplicated, recorded conflicts are skipped, and the judges join the
     round's panel. Returns the number of new assignments. Raises :class:`AssignmentError` when no judge is
     given or one of them is not an active judge."""
-    _check_judges(judges)
+    _check_judges(judges, contest)
     round_ = round_ or current_round(contest)
     have = _existing_pairs(round_)
     conflicts = recorded_pairs(contest_id=contest.id)
@@ -87,7 +88,7 @@ def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int, ro
     makes the judges' new loads differ by at most 1. Raises :class:`AssignmentError` when ``per_entry`` < 1,
     ``per_entry`` exceeds the number of judges, or a judge is not an active judge.
     """
-    _check_judges(judges)
+    _check_judges(judges, contest)
     if per_entry < 1:
         raise AssignmentError(_("Each entry needs at least one judge."))
     if per_entry > len(judges):
@@ -142,12 +143,19 @@ def contest_progress(*, contest: Contest) -> ContestProgress:
                            submitted=sum(p.submitted for p in judges), drafts=sum(p.drafts for p in judges))
 
 
-def judge_workloads() -> list[JudgeProgress]:
-    """Every judge account (active or not) with its assignments and reviews over all contests and entry
-    states, by display name."""
-    counts = {row[0]: row[1:] for row in db.session.execute(_progress_query())}
+def judge_workloads(*, contest_ids: set[int] | None = None) -> list[JudgeProgress]:
+    """Every judge (active or not: a user with a judge grant in one of ``contest_ids``, None: in any contest)
+    with their assignments and reviews over those contests (all contests for None) and every entry state, by
+    display name."""
+    progress = _progress_query()
+    if contest_ids is not None:
+        progress = progress.join(Entry, Entry.id == Assignment.entry_id).where(Entry.contest_id.in_(contest_ids))
+    counts = {row[0]: row[1:] for row in db.session.execute(progress)}
+    grants = select(ContestRole.user_id).where(ContestRole.role == ContestRoleName.JUDGE)
+    if contest_ids is not None:
+        grants = grants.where(ContestRole.contest_id.in_(contest_ids))
     judges = db.session.scalars(
-        select(User).where(User.role == Role.JUDGE).order_by(User.display_name, User.id)
+        select(User).where(User.id.in_(grants)).order_by(User.display_name, User.id)
     )
     return [JudgeProgress(judge, *counts.get(judge.id, (0, 0, 0))) for judge in judges]
 
@@ -176,12 +184,17 @@ def entry_assignments(*, entry: Entry) -> list[Assignment]:
     return sorted(assignments, key=lambda a: (a.judge.display_name, a.judge_id))
 
 
-def active_judges() -> list[User]:
-    """Active judge accounts by display name."""
+def active_judges(*, contest: Contest) -> list[User]:
+    """Active accounts holding the judge grant of ``contest``, by display name."""
     return list(db.session.scalars(
-        select(User).where(User.role == Role.JUDGE, User.active.is_(True))
+        select(User).where(User.id.in_(_judge_grants(contest)), User.active.is_(True))
         .order_by(User.display_name, User.id)
     ))
+
+
+def _judge_grants(contest: Contest):
+    return select(ContestRole.user_id).where(ContestRole.contest_id == contest.id,
+                                             ContestRole.role == ContestRoleName.JUDGE)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -197,11 +210,12 @@ def _progress_query():
     )
 
 
-def _check_judges(judges: list[User]) -> None:
+def _check_judges(judges: list[User], contest: Contest) -> None:
     if not judges:
         raise AssignmentError(_("Choose at least one judge."))
+    granted = set(db.session.scalars(_judge_grants(contest)))
     for judge in judges:
-        if judge.role != Role.JUDGE or not judge.active:
+        if judge.id not in granted or not judge.active:
             raise AssignmentError(_("%(name)s is not an active judge.", name=judge.display_name))
 
 

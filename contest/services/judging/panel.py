@@ -65,7 +65,7 @@ def conflicted_pairs(round_: Round, judge_ids: list[int], *, recorded: bool = Tr
 def derived_conflicts(round_: Round) -> list[tuple[User, str, tuple]]:
     """The conflicts derived from people's ties between the round's panel (every active judge when it has none
     yet) and its entries: ``(judge, entry number, reasons)``, by judge name then entry number."""
-    judge_ids = list(panel_of(round_)) or [judge.id for judge in active_judges()]
+    judge_ids = list(panel_of(round_)) or [judge.id for judge in active_judges(contest=round_.contest)]
     found = conflicted_pairs(round_, judge_ids, recorded=False)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(judge_ids)))}
     numbers = dict(db.session.execute(select(Entry.id, Entry.number)

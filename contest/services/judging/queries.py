@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from contest.extensions import db
@@ -21,6 +21,8 @@ from contest.models import (
     Assignment,
     Category,
     Contest,
+    ContestRole,
+    ContestRoleName,
     Entry,
     EntryState,
     Review,
@@ -42,9 +44,17 @@ def _entry_value(column):
     return select(column).where(Entry.id == Assignment.entry_id).scalar_subquery()
 
 
-def _open_for_judging():
-    """Condition on Assignment: its entry is in state submitted (withdrawn or disqualified ones drop out)."""
-    return _entry_value(Entry.state) == EntryState.SUBMITTED
+def _open_for_judging(judge_id):
+    """Condition on Assignment: its entry is in state submitted (withdrawn or disqualified ones drop out) and
+    in a contest where the judge holds the judge grant (a revoked grant hides that contest's assignments)."""
+    return and_(_entry_value(Entry.state) == EntryState.SUBMITTED,
+                _entry_value(Entry.contest_id).in_(_judged_contests(judge_id)))
+
+
+def _judged_contests(judge_id):
+    """Ids of the contests where the judge holds the judge grant (a subquery)."""
+    return select(ContestRole.contest_id).where(ContestRole.user_id == judge_id,
+                                                ContestRole.role == ContestRoleName.JUDGE)
 
 
 def _is_submitted():
@@ -59,7 +69,8 @@ def _queue_select(judge: User):
         select(Assignment)
         .join(Assignment.entry)
         .outerjoin(Assignment.review)
-        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED)
+        .where(Assignment.judge_id == judge.id, Entry.state == EntryState.SUBMITTED,
+               Entry.contest_id.in_(_judged_contests(judge.id)))
         .options(
             contains_eager(Assignment.entry).joinedload(Entry.category),
             contains_eager(Assignment.entry).joinedload(Entry.contest),
@@ -108,7 +119,7 @@ class QueuePagination(Pagination):
             select(Assignment.id.label("id"), _entry_value(Entry.contest_id).label("contest_id"),
                    _entry_value(Entry.number).label("number"), _is_submitted().label("done"))
             .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
-            .where(Assignment.judge_id == judge_id, _open_for_judging())
+            .where(Assignment.judge_id == judge_id, _open_for_judging(judge_id))
             .subquery()
         )
         in_contest = {"partition_by": mine.c.contest_id}
@@ -175,7 +186,7 @@ def _progress(judge_id: int) -> tuple[int, int]:
     submitted, total = db.session.execute(
         select(func.count(case((Review.state == ReviewState.SUBMITTED, 1))), func.count(Assignment.id))
         .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.judge_id == judge_id, _open_for_judging())
+        .where(Assignment.judge_id == judge_id, _open_for_judging(judge_id))
     ).one()
     return submitted, total
 
@@ -195,7 +206,7 @@ def next_unsubmitted(*, judge: User) -> Assignment | None:
     return db.session.scalar(
         select(Assignment)
         .outerjoin(Assignment.review).join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.judge_id == judge.id, _open_for_judging(),
+        .where(Assignment.judge_id == judge.id, _open_for_judging(judge.id),
                or_(Review.id.is_(None), Review.state != ReviewState.SUBMITTED),
                Round.closed_at.is_(None), or_(Round.closes_at.is_(None), Round.closes_at > now),
                or_(Round.opens_at.is_(None), Round.opens_at <= now))
@@ -227,7 +238,7 @@ def round_position(*, judge: User, assignment: Assignment) -> RoundPosition:
                func.lead(Assignment.entry_id).over(order_by=(number, Assignment.id)).label("next_id"),
                func.sum(_is_submitted()).over().label("submitted"), func.count().over().label("total"))
         .select_from(Assignment).outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.judge_id == judge.id, Assignment.round_id == assignment.round_id, _open_for_judging())
+        .where(Assignment.judge_id == judge.id, Assignment.round_id == assignment.round_id, _open_for_judging(judge.id))
         .subquery()
     )
     row = db.session.execute(select(ordered).where(ordered.c.id == assignment.id)).one_or_none()

@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from contest.extensions import db
-from contest.models import SITE, Entry, PlayCount, PlayView, Role, User, utcnow
+from contest.models import SITE, Entry, PlayCount, PlayView, User, utcnow
+from contest.services.contests import roles
 from contest.services.submissions.access import is_assigned
 
 
@@ -42,7 +43,7 @@ def is_own_play(*, entry: Entry, user: User | None) -> bool:
     counted (they watch to work, not as the audience)."""
     if user is None or not user.is_authenticated:
         return False
-    return user.role == Role.ORGANIZER or user.id == entry.creator_id or is_assigned(user, entry)
+    return user.id == entry.creator_id or roles.is_staff(user, entry.contest_id) or is_assigned(user, entry)
 
 
 def record_play(*, entry: Entry, viewer_key: str, at: datetime | None = None, viewer: User | None = None,

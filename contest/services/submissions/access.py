@@ -3,25 +3,25 @@ from flask import abort
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import Assignment, Entry, Role, User
+from contest.models import Assignment, Entry, User
+from contest.services.contests import roles
 
 
 def is_assigned(user: User, entry: Entry) -> bool:
-    """True if ``user`` is a judge assigned to ``entry``."""
-    return user.role == Role.JUDGE and db.session.scalar(
+    """True if ``user`` is assigned to ``entry`` and holds the judge grant of its contest."""
+    return db.session.scalar(
         select(Assignment.id).where(Assignment.judge_id == user.id, Assignment.entry_id == entry.id)
-    ) is not None
+    ) is not None and roles.is_judge(user, entry.contest_id)
 
 
 def can_view_entry(user: User, entry: Entry) -> bool:
-    """Who may see an entry and play its video: its creator, a judge assigned to it, any organizer."""
+    """Who may see an entry and play its video: its creator, a judge of its contest assigned to it, the
+    organizers and supervisors of its contest (and site administrators)."""
     if not user.is_authenticated:
         return False
-    if user.role == Role.ORGANIZER:
+    if entry.creator_id == user.id:
         return True
-    if user.role == Role.CREATOR:
-        return entry.creator_id == user.id
-    return is_assigned(user, entry)
+    return roles.is_staff(user, entry.contest_id) or is_assigned(user, entry)
 
 
 def get_entry_or_404(entry_id: int) -> Entry:

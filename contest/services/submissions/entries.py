@@ -34,12 +34,12 @@ from contest.models import (
     Contest,
     Entry,
     EntryState,
-    Role,
     User,
     VideoState,
     utcnow,
 )
 from contest.services.audit.record import record
+from contest.services.contests import roles
 from contest.services.judging.changes import progress_changed
 from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
 from contest.services.submissions.errors import SubmissionError
@@ -125,8 +125,9 @@ def create_entry(*, contest: Contest, creator: User, category: Category, title: 
     """
     require_open(contest, creator_id=creator.id)
     title = _check_fields(contest, category, title)
-    if creator.role != Role.CREATOR:
-        raise SubmissionError(_("Only creators can enter a contest."))
+    refusal = roles.entry_refusal(creator, contest)
+    if refusal:
+        raise SubmissionError(refusal, status=403)
     number = next_entry_number(contest=contest)
     count = count_active_entries(contest=contest, creator=creator)
     if count >= contest.max_entries_per_creator:

@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from contest.extensions import db
-from contest.models import AuditAction, Contest, DeadlineExtension, Role, User, utcnow
+from contest.models import AuditAction, Contest, DeadlineExtension, User, utcnow
 from contest.services.audit.record import record
+from contest.services.contests import roles
 from contest.services.submissions.errors import SubmissionError
 
 
@@ -83,11 +84,11 @@ def extend_deadline(*, contest: Contest, creator: User, closes_at: datetime, rea
     same row takes the new deadline, reason, organizer and time.
 
     Raises :class:`SubmissionError` when ``closes_at`` is not later than the contest's deadline or already
-    past, without a reason, or for a user who is not a creator.
+    past, without a reason, or for an organizer, judge or supervisor of the contest or a site administrator.
     """
     at = at or utcnow()
     reasons = []
-    if creator.role != Role.CREATOR:
+    if creator.is_admin or roles.roles_of(creator, contest.id):
         reasons.append(_("Only a creator's deadline can be extended."))
     if closes_at <= contest.closes_at or closes_at <= at:
         reasons.append(_(

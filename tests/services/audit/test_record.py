@@ -8,7 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from contest.infra.actor import Actor, acting_as
-from contest.models import Assignment, AuditAction, AuditEvent, EntryState, Role, utcnow
+from contest.models import Assignment, AuditAction, AuditEvent, EntryState, utcnow
+from tests.people import Role
 from contest.services.accounts.sessions import deactivate_account, reactivate_account, sign_out_everywhere
 from contest.services.audit.record import record
 from contest.services.contests.setup import CriterionSpec, update_contest

@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, AuditAction, AuditEvent, EntryState, Role
+from contest.models import Assignment, AuditAction, AuditEvent, EntryState
+from tests.people import Role
 from contest.services.judging import recusal, rounds
 from contest.services.judging.assignments import assign_per_entry
 from contest.services.judging.reviews import reopen_review, save_review

@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import event
 
 from contest.infra import cache
-from contest.models import Role, utcnow
+from contest.models import utcnow
 from contest.services.contests.queries import contest_entries, entry_total
 from contest.services.submissions.entries import create_entry
+from tests.people import Role
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 
 from contest.models import (
     Assignment, Category, Contest, Criterion, CriterionScore, EntryState, Orientation, Review, ReviewState,
-    Role,
 )
 from contest.services.contests.queries import entry_counts
 from contest.services.contests.setup import (
     ContestError, CriterionSpec, create_contest, set_categories, set_rubric, update_contest,
 )
 from contest.services.judging.reviews import update_review_total
+from tests.people import Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RUBRIC = [CriterionSpec("主题契合", 10, 40), CriterionSpec("创意", 10, 30), CriterionSpec("制作水平", 10, 30)]

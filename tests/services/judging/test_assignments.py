@@ -3,11 +3,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Assignment, EntryState, Review, ReviewState, Role
+from contest.models import Assignment, EntryState, Review, ReviewState
 from contest.services.judging.assignments import (
     AssignmentError, assign_all, assign_per_entry, contest_progress, judge_workloads, remove_assignment,
     review_counts,
 )
+from tests.people import Role
 
 
 @pytest.fixture(autouse=True)

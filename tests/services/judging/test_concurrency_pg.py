@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from contest.models import (
-    Assignment, Contest, Entry, EntryState, PlayCount, Review, ReviewState, Role, User,
+    Assignment, Contest, Entry, EntryState, PlayCount, Review, ReviewState, User,
 )
 from contest.services.judging.reviews import ReviewError, save_review
 from contest.services.metrics.plays import record_play
@@ -20,6 +20,7 @@ from contest.services.results.ranking import rank_entries
 from contest.services.submissions.entries import SubmissionError, create_entry
 from tests.concurrency import counts, load_assignment, post_the_same_review, run_together
 from tests.conftest import TEST_DATABASE_URL
+from tests.people import Role
 
 pytestmark = pytest.mark.postgres
 

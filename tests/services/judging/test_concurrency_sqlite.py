@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select, text
 
 from contest.extensions import db as _db
-from contest.models import Assignment, Contest, Entry, EntryState, PlayCount, Review, ReviewState, Role, User
+from contest.models import Assignment, Contest, Entry, EntryState, PlayCount, Review, ReviewState, User
 from contest.services.judging.reviews import ReviewError, save_review
 from contest.services.metrics.plays import record_play
 from contest.services.submissions.entries import create_entry
 from tests.concurrency import counts, load_assignment, post_the_same_review, run_together
+from tests.people import Role
 
 pytestmark = pytest.mark.sqlite
 
@@ -85,7 +86,7 @@ def test_twenty_requests_posting_the_same_review_at_once_never_answer_500(app, d
 
 def test_fifty_concurrent_writers_creating_entries_all_succeed(app, db, make_contest):
     contest_id = make_contest().id
-    creators = [User(username=f"creator-{i}", display_name=f"参赛者 {i}", role=Role.CREATOR, password_hash="-")
+    creators = [User(username=f"creator-{i}", display_name=f"参赛者 {i}", password_hash="-")
                 for i in range(WRITERS)]  # no password: hashing 50 would take a minute
     db.session.add_all(creators)
     db.session.commit()

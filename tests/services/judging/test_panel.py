@@ -3,7 +3,8 @@ within one, caps, categories; an impossible request names the entries and writes
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Assignment, AuditAction, AuditEvent, EntryState, Role
+from contest.models import Assignment, AuditAction, AuditEvent, EntryState
+from tests.people import Role
 from contest.services.judging import panel, recusal
 from contest.services.judging.planning import PlanningError
 

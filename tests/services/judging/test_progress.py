@@ -3,11 +3,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from contest.models import Assignment, EntryState, Review, ReviewState, Role, utcnow
+from contest.models import Assignment, EntryState, Review, ReviewState, utcnow
 from contest.infra import cache as progress_module
 from contest.services.judging.progress import (
     count_progress, forget_progress, judge_rows_page, judging_progress,
 )
+from tests.people import Role
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ organizer pairs; recorded conflicts are never assigned."""
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, Conflict, ConflictSource, EntryState, Role, RoundJudge
+from contest.models import Assignment, Conflict, ConflictSource, EntryState, RoundJudge
+from tests.people import Role
 from contest.services.judging import recusal, rounds
 from contest.services.judging.assignments import assign_per_entry
 from contest.services.judging.reviews import save_review

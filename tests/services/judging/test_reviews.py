@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 from contest.models import (
-    Assignment, Criterion, CriterionScore, EntryState, Review, ReviewState, Role,
+    Assignment, Criterion, CriterionScore, EntryState, Review, ReviewState,
 )
 from contest.services.judging.reviews import ReviewError, judge_queue, save_review, update_review_total
+from tests.people import Role
 
 D = Decimal
 

@@ -13,7 +13,6 @@ from contest.models import (
     ReplacementPermit,
     Review,
     ReviewState,
-    Role,
     Video,
     VoidedReview,
 )
@@ -24,6 +23,7 @@ from contest.services.results.ranking import rank_entries
 from contest.services.uploads import admission, s3_multipart, tus
 from contest.services.uploads.s3_multipart import DirectUploadError
 from contest.services.uploads.tus import UploadError
+from tests.people import Role
 
 D = Decimal
 LOCKED = "评委已开始评审此作品，不能再更换视频。如需更换，请联系主办方。"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from contest.extensions import db
-from contest.models import EntryState, Role, Video, VideoState
+from contest.models import EntryState, Video, VideoState
 from contest.services.media import duplicates
 from contest.services.media import fingerprint
 from contest.services.media import probe as media
@@ -16,6 +16,7 @@ from contest.services.submissions.entries import SubmissionError
 from contest.services.uploads import admission
 from tests.conftest import media as sample, stored_keys
 from tests.services.media.test_probe import ffmpeg
+from tests.people import Role
 
 pytestmark = pytest.mark.slow
 

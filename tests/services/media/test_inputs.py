@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Role, Video
+from contest.models import Video
 from contest.services.media import probe as media
 from contest.services.media import renditions
 from contest.services.media import tools
 from contest.services.media.errors import MediaProcessingError, MediaRejected, MediaTimeout
 from tests.conftest import media as sample, stored_keys
 from tests.services.media.test_probe import en, ffmpeg, ffprobe, live_group_members  # noqa: F401  (en: fixture)
+from tests.people import Role
 
 SMALL = {"RENDITION_SHORT_SIDE": 240, "PREVIEW_SHORT_SIDE": 160}
 PLAYLIST = "This is a playlist or a list of files, not a video. Please upload the video file itself."

@@ -13,13 +13,14 @@ import pytest
 from contest.extensions import db
 from contest.infra import tasks
 from contest.infra.storage import StorageError
-from contest.models import Role, Video, VideoState, utcnow
+from contest.models import Video, VideoState, utcnow
 from contest.services.media import actions, renditions
 from contest.services.media import probe as media
 from contest.services.media.jobs import recover_unfinished
 from tests.conftest import REPO_ROOT, stored_keys
 from tests.conftest import media as sample
 from tests.services.media.test_jobs import make_video, process, rendition  # noqa: F401  (fixture)
+from tests.people import Role
 
 pytestmark = pytest.mark.slow
 

@@ -4,9 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import SITE, Assignment, Entry, PlayCount, PlayView, Role, utcnow
+from contest.models import SITE, Assignment, Entry, PlayCount, PlayView, utcnow
 from contest.services.metrics import plays
 from contest.services.metrics.plays import plays_of, record_play, viewer_key
+from tests.people import Role
 
 WINDOW = timedelta(minutes=30)
 

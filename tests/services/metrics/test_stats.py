@@ -4,9 +4,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from contest.models import Assignment, EntryState, PlayCount, Role
+from contest.models import Assignment, EntryState, PlayCount
 from contest.services.judging.reviews import save_review
 from contest.services.metrics.stats import CategoryCounts, DayCount, contest_stats
+from tests.people import Role
 
 UTC = timezone.utc
 

@@ -9,11 +9,12 @@ from flask_babel import force_locale
 
 from sqlalchemy import select
 
-from contest.models import Assignment, DeclarationKey, Entry, EntryState, Role
+from contest.models import Assignment, DeclarationKey, Entry, EntryState
 from contest.services.results.exports import results_csv, results_xlsx
 from contest.services.judging.reviews import save_review
 from contest.services.results.exports import results_csv, results_xlsx
 from contest.services.submissions.declarations import DeclarationAnswers, accept_declarations
+from tests.people import Role
 
 UTC = timezone.utc
 HYPERLINK = '=HYPERLINK("http://evil.example","点我")'

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, EntryState, Role, RoundEntry, utcnow
+from contest.models import Assignment, EntryState, RoundEntry, utcnow
+from tests.people import Role
 from contest.services.judging import rounds
 from contest.services.judging.reviews import save_review
 from contest.services.results import promotion

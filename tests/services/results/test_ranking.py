@@ -3,9 +3,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from contest.models import Assignment, Criterion, EntryState, Role
+from contest.models import Assignment, Criterion, EntryState
 from contest.services.judging.reviews import save_review
 from contest.services.results.ranking import TIE_BREAK_RULE, rank_entries
+from tests.people import Role
 
 D = Decimal
 

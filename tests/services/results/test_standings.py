@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from contest.models import Assignment, EntryState, Role
+from contest.models import Assignment, EntryState
+from tests.people import Role
 from contest.services.judging import rounds
 from contest.services.judging.reviews import reopen_review, save_review
 from contest.services.results.standings import compute, round_standings

@@ -1,7 +1,7 @@
 """Fixtures of the submission-rule tests: messages in English, a creator and an organizer."""
 import pytest
 
-from contest.models import Role
+from tests.people import Role
 
 
 @pytest.fixture(autouse=True)

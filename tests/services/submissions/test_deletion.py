@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from contest.infra.storage import get_storage
-from contest.models import Assignment, Entry, EntryState, PlayCount, PlayView, Role, Video, VideoState, utcnow
+from contest.models import Assignment, Entry, EntryState, PlayCount, PlayView, Video, VideoState, utcnow
 from contest.services.contests.queries import entry_total
 from contest.services.metrics.plays import record_play
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.deletion import delete_draft
 from contest.services.submissions.errors import SubmissionError
 from tests.conftest import stored_keys
+from tests.people import Role
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Contest, EntryState, Role, Video, VideoState, utcnow
+from contest.models import Contest, EntryState, Video, VideoState, utcnow
 from contest.services.submissions import entries as submissions
 from contest.infra.storage import get_storage
 from contest.services.submissions.entries import SubmissionError, TRANSITIONS
 from contest.services.uploads import admission
 from tests.conftest import ALL_DECLARED, media, stored_keys
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 

@@ -2,8 +2,9 @@ from dataclasses import fields
 
 import pytest
 
-from contest.models import EntryState, Role, Video, VideoState
+from contest.models import EntryState, Video, VideoState
 from contest.services.submissions.projections import for_judge, for_organizer, for_public
+from tests.people import Role
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import DeadlineExtension, EntryState, Role, Video, VideoState, utcnow
+from contest.models import DeadlineExtension, EntryState, Video, VideoState, utcnow
 from contest.services.submissions import entries as submissions
 from contest.services.submissions.errors import SubmissionError
 from contest.services.submissions.window import (
@@ -19,6 +19,7 @@ from contest.services.uploads import admission
 from contest.services.uploads import tus as resumable
 from contest.services.uploads.tus import UploadError
 from tests.conftest import ALL_DECLARED, media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from contest.extensions import db
-from contest.models import EntryState, Orientation, Role, Video, VideoState, utcnow
+from contest.models import EntryState, Orientation, Video, VideoState, utcnow
 from contest.services.uploads import s3_multipart as direct_uploads
 from contest.infra import tasks
 from contest.services.uploads.s3_multipart import DirectUploadError, part_count, part_size
@@ -17,6 +17,7 @@ from contest.infra.storage import get_storage, new_key
 from contest.infra.storage.s3 import S3Storage
 from contest.cli.storage import CORS_RULE_ID
 from tests.conftest import media, raw_client, stored_keys
+from tests.people import Role
 
 pytestmark = pytest.mark.s3
 MIB = 1024 * 1024

@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import EntryState, Role, Video, VideoState, utcnow
+from contest.models import EntryState, Video, VideoState, utcnow
 from contest.services.uploads import tus as resumable
 from contest.services.uploads.tus import UploadError
 from contest.infra.storage import get_storage
 from tests.conftest import media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from contest.infra.actor import Actor, acting_as
-from contest.models import AuditAction, AuditEvent, EntryState, Role
+from contest.models import AuditAction, AuditEvent, EntryState
+from tests.people import Role
 from contest.services.audit.record import record
 
 

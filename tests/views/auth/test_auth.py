@@ -1,7 +1,8 @@
 from sqlalchemy import select
 
-from contest.models import Role, User
+from contest.models import User
 from tests.conftest import PASSWORD
+from tests.people import Role
 
 
 def test_creator_registers_and_is_logged_in(client, db):
@@ -11,7 +12,7 @@ def test_creator_registers_and_is_logged_in(client, db):
     assert response.status_code == 302
     assert response.location == "/my/"
     user = db.session.scalar(select(User).where(User.username == "xiaoming"))
-    assert user.role == Role.CREATOR and user.display_name == "小明"
+    assert not user.is_admin and user.is_member and user.display_name == "小明"
     assert user.password_hash.startswith("$argon2id$")
     assert client.get("/my/").status_code == 200
 
@@ -41,10 +42,10 @@ def test_login_ignores_offsite_next(client, make_user):
 
 
 def test_cli_creates_organizer(runner, db):
-    result = runner.invoke(args=["create-user", "--username", "boss", "--role", "organizer",
+    result = runner.invoke(args=["create-user", "--username", "boss", "--admin",
                                  "--password", "long-enough-pw"])
     assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(User).where(User.username == "boss")).role == Role.ORGANIZER
+    assert db.session.scalar(select(User).where(User.username == "boss")).is_admin
 
 
 def test_csrf_is_enforced_when_enabled(app_overrides, tmp_path):
@@ -66,7 +67,7 @@ def test_register_refuses_a_malformed_email_in_chinese(client, db):
 
 
 def test_the_password_policy_applies_at_registration_judge_creation_and_the_cli(client, db, runner, login,
-                                                                              make_user):
+                                                                              make_user, make_contest):
     response = client.post("/auth/register", data={
         "username": "xiaogang", "display_name": "小刚", "password": "password", "confirm": "password"})
     assert response.status_code == 200
@@ -76,7 +77,8 @@ def test_the_password_policy_applies_at_registration_judge_creation_and_the_cli(
     assert "密码至少 8 个字符。" in short.text
 
     login(make_user(Role.ORGANIZER))
-    judge = client.post("/organizer/judges/new", data={
+    contest = make_contest()
+    judge = client.post(f"/organizer/contests/{contest.id}/people/judges/new", data={
         "username": "judge.zhou", "display_name": "周评委", "password": "judge.zhou"})
     assert judge.status_code == 200 and "密码不能是用户名、姓名或大赛名称。" in judge.text
 

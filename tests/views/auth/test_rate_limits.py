@@ -6,9 +6,9 @@ import time
 import limits.storage.memory
 import pytest
 
-from contest.models import Role
 from contest.services.uploads import tus as resumable
 from tests.conftest import PASSWORD
+from tests.people import Role
 
 LOGIN_LIMITED = "登录尝试过多，请在 15 分钟后再试。"
 

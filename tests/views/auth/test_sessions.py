@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from contest import create_app
-from contest.models import Role
 from contest.services.accounts.passwords import verify_password
 from tests.conftest import PASSWORD
+from tests.people import Role
 
 PRIVATE = "/my/"  # a creator's page: 200 when logged in, else a redirect to the log-in page
 NEW_PASSWORD = "a brand new phrase 2026"

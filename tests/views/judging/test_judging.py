@@ -10,12 +10,12 @@ from contest.models import (
     ReplacementPermit,
     Review,
     ReviewState,
-    Role,
     Video,
     VideoState,
     VoidedReview,
     utcnow,
 )
+from tests.people import Role
 
 D = Decimal
 

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from contest.models import DeadlineExtension, Role, Video, VideoState, utcnow
+from contest.models import DeadlineExtension, Video, VideoState, utcnow
+from tests.people import Role
 
 
 @pytest.fixture

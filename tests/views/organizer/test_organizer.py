@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import event, func, select
 
 from contest.models import (
-    Assignment, Contest, CriterionScore, EntryState, Review, ReviewState, Role, User,
+    Assignment, Contest, CriterionScore, EntryState, Review, ReviewState, User,
 )
 from contest.organizer.forms import local_to_utc
 from contest.services.accounts.passwords import verify_password
+from contest.services.contests import roles
 from contest.services.judging.progress import forget_progress
+from tests.people import Role
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +60,8 @@ def world(db, make_contest, make_user, make_entry):
 
 
 ORGANIZER_URLS = [
-    ("GET", "/organizer/"), ("GET", "/organizer/judges"), ("GET", "/organizer/judges/new"),
-    ("POST", "/organizer/judges/new"), ("GET", "/organizer/contests/new"),
+    ("GET", "/organizer/"), ("GET", "/organizer/judges"), ("GET", "/organizer/contests/{c}/people"),
+    ("POST", "/organizer/contests/{c}/people/judges/new"), ("GET", "/organizer/contests/new"),
     ("POST", "/organizer/contests/new"),
     ("GET", "/organizer/contests/{c}"), ("GET", "/organizer/contests/{c}/progress"),
     ("GET", "/organizer/contests/{c}/edit"),
@@ -206,19 +208,24 @@ def test_rubric_form_offers_a_blank_row_after_every_save_and_a_template_for_the_
 # --- judges and assignments ------------------------------------------------------------------------------
 
 
-def test_create_judge_account(client, db, organizer):
-    response = client.post("/organizer/judges/new", data={
+def test_create_judge_account(client, db, organizer, make_contest):
+    contest = make_contest()
+    response = client.post(f"/organizer/contests/{contest.id}/people/judges/new", data={
         "username": "judge.li", "display_name": "李评委", "password": "long-enough-pw"})
-    assert response.status_code == 302 and response.location == "/organizer/judges"
+    assert response.status_code == 302 and response.location == f"/organizer/contests/{contest.id}/people"
     judge = db.session.scalar(select(User).where(User.username == "judge.li"))
-    assert judge.role == Role.JUDGE
+    assert not judge.is_admin
+    assert [(g.contest_id, g.role.value, g.granted_by_id) for g in roles.grants_of(judge.id, None)] == [
+        (contest.id, "judge", organizer.id)]
     assert verify_password(password_hash=judge.password_hash, password="long-enough-pw")
     assert "李评委" in page(client.get("/organizer/judges"))
+    assert "李评委" in page(client.get(f"/organizer/contests/{contest.id}/people"))
 
 
-def test_taken_judge_username_is_refused(client, db, organizer, make_user):
+def test_taken_judge_username_is_refused(client, db, organizer, make_user, make_contest):
     make_user(Role.JUDGE, username="judge.wang")
-    response = client.post("/organizer/judges/new", data={
+    contest = make_contest()
+    response = client.post(f"/organizer/contests/{contest.id}/people/judges/new", data={
         "username": "Judge.Wang", "display_name": "王评委", "password": "long-enough-pw"})
     assert response.status_code == 200 and "already taken" in page(response) and "王评委" in page(response)
 

@@ -6,8 +6,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Contest, Orientation, Role
+from contest.models import Contest, Orientation
 from tests.views.organizer.test_organizer import contest_form
+from tests.people import Role
 
 RULES = {
     "allowed_containers": ["mp4"], "allowed_video_codecs": ["h264", "hevc"], "orientation": "portrait",

@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Assignment, EntryState, ReplacementPermit, Review, Role, Video
+from contest.models import Assignment, EntryState, ReplacementPermit, Review, Video
 from contest.services.judging.reviews import save_review
 from contest.services.uploads import admission
 from tests.views.uploads.test_uploads_tus import create as tus_create
+from tests.people import Role
 
 LOCKED = "评委已开始评审此作品，不能再更换视频。如需更换，请联系主办方。"
 VOIDED = "此作品已更换视频，您之前的评分已作废，请重新评分。"

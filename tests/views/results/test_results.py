@@ -7,9 +7,11 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from contest.models import Assignment, Entry, Role
+from contest.models import Assignment, Entry
 from contest.services.judging import rounds
+from tests.people import Role
 from contest.services.results.exports import results_csv, results_xlsx
+from tests.people import Role
 from tests.services.results.test_exports import (  # noqa: F401  (scored_contest: fixture)
     DONE,
     EXPECTED_RESULTS,

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, EntryState, Review, ReviewState, Role, RoundEntry, utcnow
+from contest.models import Assignment, EntryState, Review, ReviewState, RoundEntry, utcnow
+from tests.people import Role
 from contest.services.judging import rounds
 from contest.services.judging.reviews import save_review
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from contest.models import Role
 from tests.services.metrics.test_stats import stats_contest  # noqa: F401  (fixture)
+from tests.people import Role
 
 
 def table(page: bytes, table_id: str) -> list[list[str]]:

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Entry, Role, Video, VideoState, utcnow
+from contest.models import Entry, Video, VideoState, utcnow
 from contest.services.submissions.window import extend_deadline
 from tests.conftest import SUBMIT_FORM
+from tests.people import Role
 
 
 @pytest.fixture(autouse=True)

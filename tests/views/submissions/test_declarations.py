@@ -4,8 +4,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import DeclarationAcceptance, EntryState, Role, Video, VideoState
+from contest.models import DeclarationAcceptance, EntryState, Video, VideoState
 from tests.conftest import SUBMIT_FORM
+from tests.people import Role
 
 
 @pytest.fixture

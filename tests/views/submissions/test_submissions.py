@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Entry, EntryState, Role, Video, VideoState, utcnow
+from contest.models import Entry, EntryState, Video, VideoState, utcnow
 from contest.infra.storage import get_storage
 from tests.conftest import SUBMIT_FORM, empty_folders, fetch_media, media, stored_keys
 from tests.services.media.test_probe import cut_before_its_index
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 JSON = {"Accept": "application/json"}
@@ -349,7 +350,24 @@ def test_anonymous_is_sent_to_login(client, entry, method, url):
 
 
 @pytest.mark.parametrize("role", [Role.JUDGE, Role.ORGANIZER])
-@pytest.mark.parametrize("method, url", MY_URLS)
-def test_judges_and_organizers_may_not_use_creator_pages(client, make_user, login, entry, role, method, url):
+@pytest.mark.parametrize("method, url", ENTRY_URLS)
+def test_judges_and_organizers_never_reach_a_creators_entry_pages(client, db, make_user, login, entry, role,
+                                                                  method, url):
     login(make_user(role))
-    assert call(client, method, url, entry).status_code == 403
+    assert call(client, method, url, entry).status_code == 404
+    db.session.refresh(entry)
+    assert entry.state == EntryState.DRAFT and entry.title == "我的家乡"
+
+
+@pytest.mark.parametrize("role", [Role.JUDGE, Role.ORGANIZER])
+def test_judges_and_organizers_of_a_contest_cannot_enter_it(client, db, make_user, login, contest, role):
+    """Every account may take part as a creator, but not in a contest it judges or runs (an administrator
+    runs every contest)."""
+    login(make_user(role))
+    assert client.get("/my/").status_code == 200
+    url = f"/my/contests/{contest.id}/entries/new"
+    assert "Organizers, judges and supervisors of a contest cannot enter it." in client.get(url).text
+    response = client.post(url, data={"title": "评委的作品", "category": contest.categories[0].id})
+    refusal = "Organizers, judges and supervisors of a contest cannot enter it."
+    assert response.status_code == 200 and refusal in response.text
+    assert db.session.scalar(select(func.count(Entry.id))) == 0

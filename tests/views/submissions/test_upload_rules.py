@@ -5,9 +5,10 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from contest.models import Orientation, Role, Video
+from contest.models import Orientation, Video
 from tests.conftest import media, stored_keys
 from tests.views.submissions.test_submissions import upload
+from tests.people import Role
 
 MIB = 1024 * 1024
 #: The example of the issue: vertical 1080×1920 (9:16), 25–60 fps, ≤ 5 min, ≤ 200 MB, H.264 MP4, with sound.

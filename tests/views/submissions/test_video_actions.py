@@ -6,10 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from contest.models import Role, Video, VideoState
+from contest.models import Video, VideoState
 from contest.infra import tasks
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 

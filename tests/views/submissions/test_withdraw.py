@@ -1,8 +1,9 @@
 """Withdrawing asks for a reason; the creator sees it (and the organizers' reason for a disqualification)."""
 import pytest
 
-from contest.models import EntryState, Role
+from contest.models import EntryState
 from contest.services.submissions.entries import disqualify_entry
+from tests.people import Role
 
 
 @pytest.fixture

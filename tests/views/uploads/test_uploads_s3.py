@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from contest import create_app
-from contest.models import Role, Video, VideoState, utcnow
+from contest.models import Video, VideoState, utcnow
 from tests.conftest import media, raw_client, stored_keys
+from tests.people import Role
 
 pytestmark = pytest.mark.s3
 MIB = 1024 * 1024
@@ -211,9 +212,9 @@ def test_another_creators_entry_and_upload_are_404(app, client, entry, make_user
     assert len(open_uploads(app)) == 1  # the owner's upload is untouched
 
 
-def test_anonymous_users_judges_and_bad_requests_get_json_errors(client, entry, make_user, login):
+def test_anonymous_users_other_peoples_entries_and_bad_requests_get_json_errors(client, entry, make_user, login):
     login(make_user(Role.JUDGE))
-    assert start(client, entry, 100).status_code == 403
+    assert start(client, entry, 100).status_code == 404  # not their entry (any account may have entries)
     client.post("/auth/logout")
     anonymous = start(client, entry, 100)
     assert anonymous.status_code == 401 and anonymous.json == {"errors": ["请先登录。"]}

@@ -4,9 +4,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from contest.models import Assignment, PlayCount, Role, Video, VideoState
+from contest.models import Assignment, PlayCount, Video, VideoState
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import fetch_media, media
+from tests.people import Role
 
 PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 POSTER = b"\xff\xd8\xff\xe0 poster bytes \xff\xd9"
