@@ -45,9 +45,8 @@ def test_nothing_a_blind_judge_can_reach_names_the_creator(app, db, client, logi
                                                           tmp_path):
     contest = make_contest()
     creator = make_user(Role.CREATOR, username=CREATOR_LOGIN, display_name=CREATOR_NAME)
-    if hasattr(creator, "unit"):
-        creator.unit = CREATOR_UNIT
-        db.session.commit()
+    creator.unit = CREATOR_UNIT
+    db.session.commit()
     judge = make_user(Role.JUDGE)
     source = with_identifying_metadata(tmp_path)
     with pytest.raises(AssertionError):  # the check sees the tags the upload carries

@@ -49,15 +49,14 @@ def conflicted_pairs(round_: Round, judge_ids: list[int], *, recorded: bool = Tr
     (unless ``recorded`` is False) and those derived from units, MCNs and authorship
     (:func:`ties.derive_conflicts`), with their reasons (:class:`ties.ConflictReason`)."""
     judges = db.session.scalars(select(User).where(User.id.in_(judge_ids))).all()
-    judge_ties = [ties.JudgeTies(judge_id=u.id, unit=_tie(u, "unit"), mcn=_tie(u, "mcn"), user_id=u.id)
-                  for u in judges]
+    judge_ties = [ties.JudgeTies(judge_id=u.id, unit=u.unit, mcn=u.mcn, user_id=u.id) for u in judges]
     rows = db.session.execute(
-        select(Entry.id, Entry.category_id, User.id, *_tie_columns())
+        select(Entry.id, Entry.category_id, User.id, User.unit, User.mcn)
         .join(User, User.id == Entry.creator_id).where(Entry.id.in_(round_entry_ids(round_)))
     ).all()
-    entry_ties = [ties.EntryTies(entry_id=row[0], category_id=row[1], creator_user_ids=(row[2],),
-                                 creator_units=tuple(v for v in row[3:4] if v),
-                                 creator_mcns=tuple(v for v in row[4:5] if v)) for row in rows]
+    entry_ties = [ties.EntryTies(entry_id=entry_id, category_id=category_id, creator_user_ids=(creator_id,),
+                                 creator_units=(unit,) if unit else (), creator_mcns=(mcn,) if mcn else ())
+                  for entry_id, category_id, creator_id, unit, mcn in rows]
     organizer_pairs = list(recorded_pairs(contest_id=round_.contest_id)) if recorded else []
     return ties.derive_conflicts(judge_ties, entry_ties, organizer_pairs=organizer_pairs)
 
@@ -108,12 +107,3 @@ def assign_round(*, round_: Round, judges: Mapping[int, frozenset[int]], per_ent
     progress_changed(round_.contest_id)
     return plan
 
-
-def _tie(user: User, name: str) -> str:
-    """A profile tie (单位 / MCN) of ``user``; empty when the profile has none."""
-    return getattr(user, name, "") or ""
-
-
-def _tie_columns():
-    """The creator's unit and MCN columns, when profiles have them."""
-    return [getattr(User, name) for name in ("unit", "mcn") if hasattr(User, name)]

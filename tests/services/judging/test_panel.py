@@ -74,3 +74,14 @@ def test_categories_and_caps_hold_and_an_impossible_plan_names_entries_and_write
     assert entries[0].number in str(caught.value)
     db.session.rollback()
     assert len(pairs(db, round_.id)) == 12
+
+
+def test_same_unit_written_differently_is_a_conflict_and_never_assigned(db, world):
+    contest, judges, entries, creator = world
+    creator.unit = "杭州 星河传媒有限公司"
+    judges[0].unit = "杭州星河传媒有限责任公司"
+    db.session.commit()
+    panel.assign_round(round_=contest.rounds[0], judges={j.id: frozenset() for j in judges}, per_entry=3, cap=None)
+    assert not any(j == judges[0].id for j, _e in pairs(db, contest.rounds[0].id))
+    derived = panel.derived_conflicts(contest.rounds[0])
+    assert {number for judge, number, _r in derived if judge.id == judges[0].id} == {e.number for e in entries}

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from contest.models import (
-    Aggregation, Assignment, EntryState, PromotionRule, Review, ReviewState, Role, RoundEntry, ScoreVisibility,
+    Aggregation, Assignment, EntryState, PromotionRule, Review, ReviewState, RoundEntry, ScoreVisibility,
     utcnow,
 )
+from tests.people import Role
 from contest.services.judging import rounds
 from contest.services.judging.reviews import ReviewError, reopen_review, save_review
 
