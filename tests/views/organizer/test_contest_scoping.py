@@ -7,6 +7,10 @@ from sqlalchemy import func, select
 
 from contest.models import (
     Assignment,
+    Conflict,
+    ConflictSource,
+    Review,
+    ReviewState,
     ContestRole,
     ContestRoleName,
     EntryState,
@@ -17,9 +21,11 @@ from contest.services.contests import roles
 from tests.people import Role
 
 #: Blueprints whose pages are organizer pages (all under /organizer).
-ORGANIZER_BLUEPRINTS = ("organizer", "results", "stats")
+ORGANIZER_BLUEPRINTS = ("organizer", "results", "stats", "rounds", "audit")
 #: Pages that name no contest: scoped by their content (tested below), not refused.
 NO_CONTEST = {"organizer.index", "organizer.judges", "organizer.new_contest"}
+#: Pages for site administrators only: new contests, and the audit trail of every contest at once.
+ADMIN_ONLY = {"/organizer/contests/new", "/organizer/audit", "/organizer/audit.csv", "/organizer/audit.xlsx"}
 
 
 @pytest.fixture
@@ -37,13 +43,17 @@ def contests(db, make_contest, make_user, make_entry):
                            state=EntryState.SUBMITTED)
         assignment = Assignment(entry=entry, judge=judge)
         permit = ReplacementPermit(entry=entry, reason="换个清晰版本", allowed_by_id=organizer.id)
-        db.session.add_all([assignment, permit])
+        review = Review(assignment=assignment, state=ReviewState.SUBMITTED)
+        conflict = Conflict(contest_id=contest.id, judge_id=judge.id, entry_id=entry.id,
+                            source=ConflictSource.ORGANIZER, reason="同一MCN")
+        db.session.add_all([assignment, permit, review, conflict])
         db.session.commit()
         grant = db.session.scalar(select(ContestRole).where(ContestRole.user_id == judge.id))
         made[name] = {"organizer": organizer, "contest": contest, "args": {
             "contest_id": contest.id, "entry_id": entry.id, "assignment_id": assignment.id,
             "permit_id": permit.id, "grant_id": grant.id, "user_id": entry.creator_id,
-            "action": "sign-out"}}
+            "action": "sign-out", "round_id": contest.rounds[0].id, "review_id": review.id,
+            "conflict_id": conflict.id}}
     supervisor = make_user(username="supervisorA")
     roles.grant_role(contest=made["A"]["contest"], user=supervisor, role=ContestRoleName.SUPERVISOR, by=None)
     db.session.commit()
@@ -88,9 +98,10 @@ def test_every_organizer_url_of_a_contest_is_refused_to_another_contests_organiz
 def test_the_same_urls_of_ones_own_contest_are_open(app, client, login, contests):
     login(contests["B"]["organizer"])
     for endpoint, _method, rule in organizer_routes(app, {"GET"}):
-        if endpoint == "organizer.new_contest":
-            continue
         url = build(rule, contests["B"]["args"])
+        if url in ADMIN_ONLY:
+            assert client.get(url).status_code == 403, url
+            continue
         assert client.get(url).status_code == 200, url
 
 
@@ -107,7 +118,7 @@ def test_a_supervisor_reads_every_page_of_their_contest(app, client, login, cont
     login(contests["A"]["supervisor"])
     for endpoint, _method, rule in organizer_routes(app, {"GET"}):
         url = build(rule, contests["A"]["args"])
-        expected = 403 if endpoint == "organizer.new_contest" else 200  # site administrators only
+        expected = 403 if url in ADMIN_ONLY else 200  # site administrators only
         assert client.get(url).status_code == expected, url
     assert client.get(build_dashboard(contests["B"])).status_code == 403
 
