@@ -280,7 +280,7 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
     from contest.services.media.jobs import process_video
 
     video_id = seed_video(app, clip)
-    recorder, recorded = Recorder(), []
+    recorder, recorded, outputs = Recorder(), [], []
 
     def normal(calls: list) -> list:
         return [([TEMP_FOLDER.sub("TMP", a) for a in args], nice) for args, nice, _links in calls]
@@ -305,6 +305,7 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
             if video.state != VideoState.READY or video.error_detail:
                 raise SystemExit(f"the job did not finish cleanly: {video.state} {video.error} "
                                  f"{video.error_detail}")
+            outputs.append((video.rendition_bytes, video.preview_bytes))
         if recorded and normal(recorder.calls) != normal(recorded):
             raise SystemExit("this job run ran other commands than the first")
         recorded[:] = recorded or list(recorder.calls)
@@ -342,7 +343,7 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
     sides = {"wrapper": job, "raw": raw, "replaced": replaced}
     results = compare(runs, together, sides, before=before, after=after,
                       beside_sides={"wrapper": job, "raw": replaced})
-    return results, {"commands": len(recorded), "separate": separate}
+    return results, {"commands": len(recorded), "separate": separate, "outputs": outputs}
 
 
 def separate_commands(app, video_id: int, tmp: Path) -> list[tuple[list[str], int]]:
@@ -426,6 +427,8 @@ def report(transcode: tuple | None, job: tuple | None, *, seconds: float, runs: 
         print(f"job / the separate raw runs it replaces, wall: {mine['wall'] / old['wall']:.3f}× (medians)")
         pairs(res, "job", "replaced", "job / replaced raw runs")
         pairs(res, "job", "raw", "job / its own raw commands")
+        print("job outputs, bytes of rendition / preview, run by run: "
+              + ", ".join(f"{full:,} / {small:,}" for full, small in job[1]["outputs"]))
         for args, nice in job[1]["separate"]:
             print(f"replaced (nice {nice}): {' '.join(args)}")
     if transcode:
