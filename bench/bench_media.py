@@ -148,8 +148,8 @@ def timed(fn) -> dict:
 def compare(runs: int, together: int, sides: dict, *, before, after,
             beside_sides: dict | None = None) -> dict:
     """``runs`` rounds of each of ``sides`` (``"wrapper"``, ``"raw"``, maybe more) one after the other, the
-    order turned by one each round (wrapper first in the first round, last in the second of two sides …), then ``together`` pairs
-    started at the same moment in two threads (``beside_sides``, its keys ``"wrapper"`` and ``"raw"``; default
+    order turned by one each round (wrapper first in the first round, last in the second of two sides …),
+    then ``together`` pairs started at the same moment in two threads (``beside_sides``, its keys ``"wrapper"`` and ``"raw"``; default
     ``sides``); ``before(name)`` / ``after(name, result)`` run untimed around each side. Returns the timed
     results of each side (dicts of :func:`timed`, plus what ``after`` added) and the wall-time ratios
     wrapper / raw of the simultaneous pairs under ``"beside"``."""
@@ -398,8 +398,8 @@ def report(transcode: tuple | None, job: tuple | None, *, seconds: float, runs: 
           f"FFMPEG_THREADS {config['FFMPEG_THREADS']}, FFMPEG_NICE {config['FFMPEG_NICE']} (raw too), "
           f"FFMPEG_PRESET {config['FFMPEG_PRESET']}, RENDITION_SHORT_SIDE {config['RENDITION_SHORT_SIDE']}; "
           f"{cores} cores, load average {load[0]:.1f} at the start, {load[1]:.1f} at the end\n")
-    print(f"{'':<52} {'wall s':>7} {'vs raw':>7} {'× real time':>11} {'tools CPU s':>11} {'python CPU s':>12} "
-          f"{'outside tools s':>15}")
+    print(f"{'':<52} {'wall s':>7} {'vs raw':>7} {'× real time':>11} {'tools CPU s':>11} "
+          f"{'python CPU s':>12} {'outside tools s':>15}")
     rows = []
     if transcode:
         rows += [("rendition: raw ffmpeg (same args)", transcode[0], "raw", None),
@@ -420,7 +420,8 @@ def report(transcode: tuple | None, job: tuple | None, *, seconds: float, runs: 
     if job:
         res, mine, old = job[0], medians(job[0], "wrapper"), medians(job[0], "replaced")
         print(f"\njob real-time factor: {seconds:g} s of video / {mine['wall']:.2f} s wall = "
-              f"{seconds / mine['wall']:.2f}× (the separate raw runs it replaces: {seconds / old['wall']:.2f}×); "
+              f"{seconds / mine['wall']:.2f}× (the separate raw runs it replaces: "
+              f"{seconds / old['wall']:.2f}×); "
               f"CPU seconds of its tools {mine['tools']:.2f} (replaced runs {old['tools']:.2f}): "
               f"{seconds * cores / (mine['tools'] + mine['python']):.2f}× real time if it had the {cores} "
               f"cores to itself")
@@ -436,8 +437,8 @@ def report(transcode: tuple | None, job: tuple | None, *, seconds: float, runs: 
         f, sizes = facts["facts"], facts["sizes"]
         print(f"\nrendition: {f.width}×{f.height}, {f.duration_s:.2f} s; bytes of the wrapper's "
               f"{min(sizes['wrapper']):,}–{max(sizes['wrapper']):,}, of the raw runs' "
-              f"{min(sizes['raw']):,}–{max(sizes['raw']):,}; on_progress called {facts['progress'][0]} times, "
-              f"last with {facts['progress'][1]}")
+              f"{min(sizes['raw']):,}–{max(sizes['raw']):,}; on_progress called {facts['progress'][0]} "
+              f"times, last with {facts['progress'][1]}")
         print(f"command (nice {facts['nice']}): {' '.join(facts['args'])}")
 
 
@@ -447,7 +448,8 @@ def pairs(res: dict, label: str, against: str, what: str) -> None:
     print(f"{label}: {what}, wall time, round by round: {', '.join(f'{p:.3f}×' for p in ratios)}")
     if res["beside"] and against == ("replaced" if "replaced" in res else "raw"):
         print(f"{label}: {what}, wall time, started together: "
-              f"{', '.join(f'{p:.3f}×' for p in res['beside'])}; median {statistics.median(res['beside']):.3f}×")
+              f"{', '.join(f'{p:.3f}×' for p in res['beside'])}; "
+              f"median {statistics.median(res['beside']):.3f}×")
 
 
 def main() -> None:

@@ -368,7 +368,7 @@ def test_the_preview_is_smaller_than_the_rendition(app, make_video, name):
 
 
 def test_a_preview_larger_than_the_rendition_is_made_again_from_it(app, make_video, monkeypatch):
-    monkeypatch.setattr(renditions, "PREVIEW_CRF", 8)  # the one-run preview comes out larger than the rendition
+    monkeypatch.setattr(renditions, "PREVIEW_CRF", 8)  # the one-run preview: larger than the rendition
     started, start = [], tools.start
     monkeypatch.setattr(tools, "start", lambda args, **kw: started.append(args) or start(args, **kw))
     video = process(make_video(sample("webm_vp9_opus_320x180.webm")))
