@@ -1,34 +1,43 @@
-"""Processing a 60 s 1080×1920 30 fps clip: wall time of our ffmpeg wrapper as a ratio to the raw ffmpeg
-command line with the same arguments on the same file in the same run, and the real-time factor.
+"""Processing a 60 s 1080×1920 30 fps clip: the whole media job's real-time factor and its wall time as a
+ratio to the separate raw ffmpeg runs its one run replaces, and our ffmpeg wrapper against the raw command
+line with the same arguments, all measured in the same run.
 
     .venv/bin/python bench/bench_media.py [--seconds 60] [--runs 3] [--job-runs N] [--together 3]
-                                          [--skip-job] [--dir /tmp]
+                                          [--skip-job] [--skip-rendition] [--dir /tmp]
 
-Goal: the web rendition through our code takes ≤ 1.05× the raw command (the wrapper adds nothing). Needs
-ffmpeg and ../shared/media beside the repository; nothing else (SQLite, local storage, no Redis).
+Goals: the whole job (probe, checks, poster, rendition, preview, fingerprint, verification) at ≥ 1× real
+time on 2 cores; the web rendition through our code ≤ 1.05× the raw command (the wrapper adds nothing).
+Needs ffmpeg; nothing else (SQLite, local storage, no Redis).
 
-The clip: the real phone sample ``portrait_h264_1080x1920_30fps.mp4`` (2.17 s of camera footage with sound)
-looped to ``--seconds`` and encoded once into a temporary folder like a phone's: 30 fps H.264 High at
-12 Mb/s, a keyframe a second, AAC 128 kb/s 48 kHz stereo, faststart MP4. The app runs with its default
-settings (``development``; ``CONTEST_*`` variables would change them, so they are printed).
+The clip: ffmpeg's ``testsrc2`` pattern at 1080×1920, 30 fps, with a 440 Hz ``sine``, encoded once into a
+temporary folder like a phone's: H.264 High at 12 Mb/s, a keyframe a second, AAC 128 kb/s 48 kHz stereo,
+faststart MP4. The app runs with its default settings (``development``; ``CONTEST_*`` variables would change
+them, so they are printed).
 
-* rendition: ``renditions.transcode(clip, out, info, on_progress=...)`` in an app context (``info`` probed
-  once beforehand) against the raw command. Its argument list is the one the wrapper executes: captured by
-  calling ``transcode`` once with ``tools.start`` (where every tool is spawned) replaced by a recorder that
-  stops there; run with ``subprocess.run(args, capture_output=True)`` at the same niceness (``os.nice`` in the
-  child, as the wrapper does: ``FFMPEG_NICE``); the threads are in the arguments. Each timed wrapper run is
-  recorded too and must have executed exactly that list.
-* job (unless ``--skip-job``): the whole ``process_video`` on a stored original (probe, poster, rendition,
-  its check, probe of the rendition, preview and its check, fingerprint, storing, row updates) against the
-  raw commands it ran, replayed one after the other in fresh folders (a first, untimed job run records them;
-  every later run must run the same list).
+* rendition (unless ``--skip-rendition``): ``renditions.transcode(clip, out, info, on_progress=...)`` (the
+  rendition alone) in an app context (``info`` probed once beforehand) against the raw command. Its argument
+  list is the one the wrapper executes: captured by calling ``transcode`` once with ``tools.start`` (where
+  every tool is spawned) replaced by a recorder that stops there; run with ``subprocess.run(args,
+  capture_output=True)`` at the same niceness (``os.nice`` in the child, as the wrapper does:
+  ``FFMPEG_NICE``); the threads are in the arguments. Each timed wrapper run is recorded too and must have
+  executed exactly that list.
+* job (unless ``--skip-job``): the whole ``process_video`` on a stored original (probe, poster, one ffmpeg
+  run writing the rendition, the preview and the fingerprint's frames, the checks of both, storing, row
+  updates) against two baselines: ``raw``, the commands it ran, replayed one after the other in fresh folders
+  (a first, untimed job run records them; every later run must run the same list); ``replaced``, the three
+  raw ffmpeg runs its one run replaces, one after the other: the rendition of the original alone, the preview
+  made from that rendition and the fingerprint read from that preview (the commands
+  ``renditions.transcode``, ``renditions.make_preview`` and ``fingerprint.fingerprint`` run on their own).
+  Printed: the job's real-time factor (clip seconds / wall seconds), the same from its CPU seconds as if it
+  had the cores to itself, and job wall / ``replaced`` wall.
 
-Timed runs alternate in pairs whose order flips (wrapper, raw, raw, wrapper, …), each after ``sync``. Medians
-of wall time, of the CPU seconds of the tools (children's user + sys) and of this Python process, the time a
-wrapper run spent outside its tools (wall minus the time from each spawn to its reaping), and real-time
-factor = clip seconds / wall seconds. On a machine shared with other work the wall times swing far more than
-5 %, so ``--together`` more runs start both sides at the same moment in two threads (the same load on both;
-the raw rendition writes another file name) and give the wall-time ratio of each such pair.
+Timed runs go in rounds whose order turns (wrapper, raw, … then raw, …, wrapper), each after ``sync``.
+Medians of wall time, of the CPU seconds of the tools (children's user + sys) and of this Python process,
+the time a wrapper run spent outside its tools (wall minus the time from each spawn to its reaping), and
+real-time factor = clip seconds / wall seconds. On a machine shared with other work the wall times swing far
+more than 5 %, so ``--together`` more runs start two sides at the same moment in two threads (the same load on
+both; the rendition against its raw command, which writes another file name; the job against the runs it
+replaces) and give the wall-time ratio of each such pair.
 Not part of the test suite.
 """
 from __future__ import annotations
@@ -47,7 +56,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "media" / "portrait_h264_1080x1920_30fps.mp4"
 sys.path.insert(0, str(REPO))
 
 #: The temporary folders the app's media code makes (job folder, probe folder), remapped on replay.
@@ -108,10 +116,13 @@ class Recorder:
 
 
 def make_clip(path: Path, seconds: float) -> None:
-    if not SAMPLE.exists():
-        raise SystemExit(f"sample missing: {SAMPLE} (../shared/media must sit beside the repository)")
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(SAMPLE),
-                    "-t", str(seconds), "-vf", "fps=30", "-c:v", "libx264", "-preset", "veryfast",
+    """A ``seconds`` long 1080×1920 30 fps clip with sound, made like a phone's: ffmpeg's ``testsrc2`` pattern
+    (moving, never static) and a 440 Hz ``sine``, H.264 High at 12 Mb/s, a keyframe a second, AAC 128 kb/s
+    48 kHz stereo, faststart MP4."""
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size=1080x1920:rate=30:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+                    "-c:v", "libx264", "-preset", "veryfast",
                     "-b:v", "12M", "-maxrate", "16M", "-bufsize", "24M", "-g", "30", "-profile:v", "high",
                     "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
                     "-movflags", "+faststart", str(path)], check=True)
@@ -136,30 +147,32 @@ def timed(fn) -> dict:
 
 def compare(runs: int, together: int, sides: dict, *, before, after,
             beside_sides: dict | None = None) -> dict:
-    """``runs`` pairs of ``sides["wrapper"]()`` and ``sides["raw"]()`` one after the other (wrapper first in
-    even pairs), then ``together`` pairs started at the same moment in two threads (``beside_sides``, default
+    """``runs`` rounds of each of ``sides`` (``"wrapper"``, ``"raw"``, maybe more) one after the other, the
+    order turned by one each round (wrapper first in the first round, last in the second of two sides …),
+    then ``together`` pairs started at the same moment in two threads (``beside_sides``, its keys ``"wrapper"`` and ``"raw"``; default
     ``sides``); ``before(name)`` / ``after(name, result)`` run untimed around each side. Returns the timed
-    results of each side (dicts of :func:`timed`, plus what ``after`` added) and the wall-time ratios of the
-    simultaneous pairs under ``"beside"``."""
-    results: dict[str, list] = {"wrapper": [], "raw": [], "beside": []}
+    results of each side (dicts of :func:`timed`, plus what ``after`` added) and the wall-time ratios
+    wrapper / raw of the simultaneous pairs under ``"beside"``."""
+    results: dict[str, list] = {**{name: [] for name in sides}, "beside": []}
+    names = list(sides)
     for i in range(runs):
-        for name in ("wrapper", "raw") if i % 2 == 0 else ("raw", "wrapper"):
+        for name in names[i % len(names):] + names[:i % len(names)]:
             before(name)
             os.sync()
             results[name].append(r := timed(sides[name]))
             after(name, r)
-            print(f"  pair {i + 1} {name:<7} {r['wall']:7.2f} s wall, tools {r['tools']:7.2f} s CPU, "
+            print(f"  round {i + 1} {name:<8} {r['wall']:7.2f} s wall, tools {r['tools']:7.2f} s CPU, "
                   f"python {r['python']:5.2f} s CPU", flush=True)
     for i in range(together):
-        for name in sides:
+        for name in beside_sides or sides:
             before(name)
         os.sync()
         walls = simultaneous(beside_sides or sides)
-        for name in sides:
+        for name in walls:
             after(name, {"wall": walls[name]})
         results["beside"].append(walls["wrapper"] / walls["raw"])
-        print(f"  side by side {i + 1}: wrapper {walls['wrapper']:7.2f} s, raw {walls['raw']:7.2f} s wall",
-              flush=True)
+        print(f"  side by side {i + 1}: " + ", ".join(f"{name} {wall:7.2f} s" for name, wall in walls.items())
+              + " wall", flush=True)
     return results
 
 
@@ -267,7 +280,7 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
     from contest.services.media.jobs import process_video
 
     video_id = seed_video(app, clip)
-    recorder, recorded = Recorder(), []
+    recorder, recorded, outputs = Recorder(), [], []
 
     def normal(calls: list) -> list:
         return [([TEMP_FOLDER.sub("TMP", a) for a in args], nice) for args, nice, _links in calls]
@@ -292,6 +305,7 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
             if video.state != VideoState.READY or video.error_detail:
                 raise SystemExit(f"the job did not finish cleanly: {video.state} {video.error} "
                                  f"{video.error_detail}")
+            outputs.append((video.rendition_bytes, video.preview_bytes))
         if recorded and normal(recorder.calls) != normal(recorded):
             raise SystemExit("this job run ran other commands than the first")
         recorded[:] = recorded or list(recorder.calls)
@@ -320,53 +334,122 @@ def bench_job(app, clip: Path, tmp: Path, runs: int, together: int) -> tuple[dic
     before("wrapper")  # a first run records the commands (untimed: the raw side needs them first)
     job()
     after("wrapper", {"wall": 0.0})
-    results = compare(runs, together, {"wrapper": job, "raw": raw}, before=before, after=after)
-    return results, {"commands": len(recorded)}
+    separate = separate_commands(app, video_id, tmp)
+
+    def replaced() -> None:
+        for args, nice in separate:
+            run_raw(args, nice)
+
+    sides = {"wrapper": job, "raw": raw, "replaced": replaced}
+    results = compare(runs, together, sides, before=before, after=after,
+                      beside_sides={"wrapper": job, "raw": replaced})
+    return results, {"commands": len(recorded), "separate": separate, "outputs": outputs}
+
+
+def separate_commands(app, video_id: int, tmp: Path) -> list[tuple[list[str], int]]:
+    """The raw ffmpeg runs that the job's one run (rendition + preview + fingerprint frames) replaces, as
+    ``(args, nice)``: the web rendition of the original alone, the preview made from that rendition, the
+    fingerprint read from that preview — captured from ``renditions.transcode`` without the extra outputs,
+    ``renditions.make_preview`` and ``fingerprint.fingerprint`` (where every tool is spawned: a dry
+    :class:`Recorder`), writing under ``tmp``. The rendition's facts are probed from the one the first job
+    stored."""
+    from contest.extensions import db
+    from contest.infra.storage import get_storage
+    from contest.models import Video
+    from contest.services.media import fingerprint
+    from contest.services.media import probe as media
+    from contest.services.media import renditions
+
+    rendition, preview = tmp / "separate-rendition.mp4", tmp / "separate-preview.mp4"
+    with app.app_context():
+        video = db.session.get(Video, video_id)
+        with get_storage().local_path(video.original_key) as src, \
+                get_storage().local_path(video.rendition_key) as stored:
+            info = media.probe(src, timeout=app.config["PROBE_TIMEOUT"])
+            made = media.probe(stored, timeout=app.config["PROBE_TIMEOUT"])
+            steps = [lambda: renditions.transcode(src, rendition, info),
+                     lambda: renditions.make_preview(rendition, preview, made),
+                     lambda: fingerprint.fingerprint(preview, duration_s=made.duration_s)]
+            commands = []
+            for step in steps:
+                with Recorder(dry=True) as capture:
+                    try:
+                        step()
+                    except _Captured:
+                        pass
+                (args, nice, _links), = capture.calls
+                commands.append((args, nice))
+    return commands
 
 
 # --- report ------------------------------------------------------------------------------------------------
 
-def report(transcode: tuple, job: tuple | None, *, seconds: float, runs: tuple[int, int], config: dict,
-           load: tuple[float, float]) -> None:
-    results, facts = transcode
-    print(f"\n{seconds:g} s 1080×1920 30 fps clip (looped phone sample, H.264 + AAC); runs of each side "
-          f"{runs[0]} (rendition) / {runs[1] if job else 0} (job), interleaved; medians; FFMPEG_THREADS "
-          f"{config['FFMPEG_THREADS']}, FFMPEG_NICE {config['FFMPEG_NICE']} (raw too), FFMPEG_PRESET "
-          f"{config['FFMPEG_PRESET']}, RENDITION_SHORT_SIDE {config['RENDITION_SHORT_SIDE']}; "
-          f"{os.cpu_count()} cores, load average {load[0]:.1f} at the start, {load[1]:.1f} at the end\n")
-    print(f"{'':<42} {'wall s':>7} {'vs raw':>7} {'CPU vs raw':>10} {'× real time':>11} {'s per clip s':>12} "
-          f"{'tools CPU s':>11} {'python CPU s':>12} {'outside tools s':>15}")
-    rows = [("rendition: raw ffmpeg (same args)", results, "raw"),
-            ("rendition: renditions.transcode (≤ 1.05×)", results, "wrapper")]
+def medians(results: dict, name: str) -> dict[str, float]:
+    """Median wall, tools-CPU and Python-CPU seconds of the timed runs of side ``name``."""
+    timed_runs = [r for r in results[name] if "tools" in r]
+    return {key: statistics.median(r[key] for r in timed_runs) for key in ("wall", "tools", "python")}
+
+
+def report(transcode: tuple | None, job: tuple | None, *, seconds: float, runs: tuple[int, int],
+           config: dict, load: tuple[float, float]) -> None:
+    cores = os.cpu_count()
+    print(f"\n{seconds:g} s 1080×1920 30 fps clip (testsrc2 + sine, H.264 12 Mb/s + AAC); runs of each side "
+          f"{runs[0] if transcode else 0} (rendition) / {runs[1] if job else 0} (job), interleaved; medians; "
+          f"FFMPEG_THREADS {config['FFMPEG_THREADS']}, FFMPEG_NICE {config['FFMPEG_NICE']} (raw too), "
+          f"FFMPEG_PRESET {config['FFMPEG_PRESET']}, RENDITION_SHORT_SIDE {config['RENDITION_SHORT_SIDE']}; "
+          f"{cores} cores, load average {load[0]:.1f} at the start, {load[1]:.1f} at the end\n")
+    print(f"{'':<52} {'wall s':>7} {'vs raw':>7} {'× real time':>11} {'tools CPU s':>11} "
+          f"{'python CPU s':>12} {'outside tools s':>15}")
+    rows = []
+    if transcode:
+        rows += [("rendition: raw ffmpeg (same args)", transcode[0], "raw", None),
+                 ("rendition: renditions.transcode (≤ 1.05×)", transcode[0], "wrapper", "raw")]
     if job:
-        rows += [(f"job: its {job[1]['commands']} raw commands, one by one", job[0], "raw"),
-                 ("job: process_video", job[0], "wrapper")]
-    for label, res, name in rows:
-        med = {side: {key: statistics.median(r[key] for r in res[side])
-                      for key in ("wall", "tools", "python")} for side in ("raw", name)}
-        mine, raw = med[name], med["raw"]
-        wall = f"{mine['wall'] / raw['wall']:.3f}×" if name == "wrapper" else ""
-        cpu = (f"{(mine['tools'] + mine['python']) / (raw['tools'] + raw['python']):.3f}×"
-               if name == "wrapper" else "")
+        rows += [("job: the separate raw runs it replaces (3)", job[0], "replaced", None),
+                 (f"job: its own {job[1]['commands']} raw commands, one by one", job[0], "raw", None),
+                 ("job: process_video (vs its own raw commands)", job[0], "wrapper", "raw")]
+    for label, res, name, against in rows:
+        mine = medians(res, name)
+        ratio = f"{mine['wall'] / medians(res, against)['wall']:.3f}×" if against else ""
         outside = (f"{statistics.median(r['outside'] for r in res[name] if 'tools' in r):.2f}"
                    if name == "wrapper" else "")
-        print(f"{label:<42} {mine['wall']:7.2f} {wall:>7} {cpu:>10} {seconds / mine['wall']:10.2f}× "
-              f"{mine['wall'] / seconds:12.2f} {mine['tools']:11.2f} {mine['python']:12.2f} {outside:>15}")
-    for label, res in (("rendition", results), ("job", job[0] if job else None)):
-        if res:
-            pairs = [w["wall"] / r["wall"] for w, r in zip(res["wrapper"], res["raw"])]
-            print(f"{label}: wrapper / raw wall time, pairs one after the other: "
-                  f"{', '.join(f'{p:.3f}×' for p in pairs)}")
-            if res["beside"]:
-                print(f"{label}: wrapper / raw wall time, pairs started together: "
-                      f"{', '.join(f'{p:.3f}×' for p in res['beside'])}; median "
-                      f"{statistics.median(res['beside']):.3f}×")
-    f, sizes = facts["facts"], facts["sizes"]
-    print(f"\nrendition: {f.width}×{f.height}, {f.duration_s:.2f} s; bytes of the wrapper's "
-          f"{min(sizes['wrapper']):,}–{max(sizes['wrapper']):,}, of the raw runs' "
-          f"{min(sizes['raw']):,}–{max(sizes['raw']):,}; on_progress called {facts['progress'][0]} times, "
-          f"last with {facts['progress'][1]}")
-    print(f"command (nice {facts['nice']}): {' '.join(facts['args'])}")
+        print(f"{label:<52} {mine['wall']:7.2f} {ratio:>7} {seconds / mine['wall']:10.2f}× "
+              f"{mine['tools']:11.2f} {mine['python']:12.2f} {outside:>15}")
+    if transcode:
+        pairs(transcode[0], "rendition", "raw", "wrapper / raw")
+    if job:
+        res, mine, old = job[0], medians(job[0], "wrapper"), medians(job[0], "replaced")
+        print(f"\njob real-time factor: {seconds:g} s of video / {mine['wall']:.2f} s wall = "
+              f"{seconds / mine['wall']:.2f}× (the separate raw runs it replaces: "
+              f"{seconds / old['wall']:.2f}×); "
+              f"CPU seconds of its tools {mine['tools']:.2f} (replaced runs {old['tools']:.2f}): "
+              f"{seconds * cores / (mine['tools'] + mine['python']):.2f}× real time if it had the {cores} "
+              f"cores to itself")
+        print(f"job / the separate raw runs it replaces, wall: {mine['wall'] / old['wall']:.3f}× (medians)")
+        pairs(res, "job", "replaced", "job / replaced raw runs")
+        pairs(res, "job", "raw", "job / its own raw commands")
+        print("job outputs, bytes of rendition / preview, run by run: "
+              + ", ".join(f"{full:,} / {small:,}" for full, small in job[1]["outputs"]))
+        for args, nice in job[1]["separate"]:
+            print(f"replaced (nice {nice}): {' '.join(args)}")
+    if transcode:
+        results, facts = transcode
+        f, sizes = facts["facts"], facts["sizes"]
+        print(f"\nrendition: {f.width}×{f.height}, {f.duration_s:.2f} s; bytes of the wrapper's "
+              f"{min(sizes['wrapper']):,}–{max(sizes['wrapper']):,}, of the raw runs' "
+              f"{min(sizes['raw']):,}–{max(sizes['raw']):,}; on_progress called {facts['progress'][0]} "
+              f"times, last with {facts['progress'][1]}")
+        print(f"command (nice {facts['nice']}): {' '.join(facts['args'])}")
+
+
+def pairs(res: dict, label: str, against: str, what: str) -> None:
+    """Wall-time ratios of the wrapper to side ``against`` round by round, and of the simultaneous pairs."""
+    ratios = [w["wall"] / r["wall"] for w, r in zip(res["wrapper"], res[against]) if "tools" in w]
+    print(f"{label}: {what}, wall time, round by round: {', '.join(f'{p:.3f}×' for p in ratios)}")
+    if res["beside"] and against == ("replaced" if "replaced" in res else "raw"):
+        print(f"{label}: {what}, wall time, started together: "
+              f"{', '.join(f'{p:.3f}×' for p in res['beside'])}; "
+              f"median {statistics.median(res['beside']):.3f}×")
 
 
 def main() -> None:
@@ -377,6 +460,8 @@ def main() -> None:
     parser.add_argument("--together", type=int, default=3,
                         help="more pairs with both sides started at once (default 3; 0: none)")
     parser.add_argument("--skip-job", action="store_true", help="only the rendition, not process_video")
+    parser.add_argument("--skip-rendition", action="store_true",
+                        help="only process_video, not renditions.transcode against its raw command")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="parent of the temporary folder")
     args = parser.parse_args()
     job_runs = args.job_runs or args.runs
@@ -393,8 +478,10 @@ def main() -> None:
               flush=True)
         app = create_app("development", DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}", TASK_BACKEND="eager",
                          UPLOAD_ROOT=str(tmp / "uploads"), SECRET_KEY="bench-not-secret")
-        print("rendition:", flush=True)
-        transcode = bench_transcode(app, clip, tmp / "rendition.mp4", args.runs, args.together)
+        transcode = None
+        if not args.skip_rendition:
+            print("rendition:", flush=True)
+            transcode = bench_transcode(app, clip, tmp / "rendition.mp4", args.runs, args.together)
         job = None
         if not args.skip_job:
             print("job:", flush=True)

@@ -16,14 +16,16 @@ differ by 29–33 bits. :data:`SIMILAR_BITS` sits between, nearer the copies. Le
 bits), larger crops, mirroring or a trimmed start change the picture or the timing and are not caught: a flag
 helps organizers, it proves nothing.
 
-Computed with one ffmpeg run (``fps`` filter with ``start_time``, ``rawvideo`` grey to stdout) plus a small
-DCT in Python: the ``imagehash`` package would need Pillow, NumPy and SciPy for the same 64 bits.
+The frames come from an ffmpeg filter chain (:func:`sampled`: ``fps`` filter with ``start_time``, ``rawvideo``
+grey; in the media job a branch of the rendition's own ffmpeg run, from the preview's picture), hashed by a
+small DCT in Python: the ``imagehash`` package would need Pillow, NumPy and SciPy for the same 64 bits.
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+import ffmpeg
 from flask import current_app
 
 from contest.services.media.errors import MediaProcessingError
@@ -42,7 +44,7 @@ def fingerprint(path: Path, *, duration_s: float, demuxer: str = "mov") -> str |
     """Fingerprint of the video at ``path`` (a local file read by ``demuxer``, e.g. our own MP4 preview) that
     lasts ``duration_s`` seconds: :data:`FRAMES` × 16 hex digits. None when fewer than :data:`FRAMES` frames
     can be decoded (a video of a single picture, a damaged file). One ffmpeg run of at most ``FFMPEG_TIMEOUT``
-    seconds.
+    seconds. (The media job takes the frames from its rendition's run instead: :func:`sampled`.)
 
     Raises :class:`~contest.services.media.probe.MediaProcessingError` when ffmpeg fails,
     :class:`~contest.services.media.probe.MediaTimeout` when it runs too long.
@@ -50,20 +52,35 @@ def fingerprint(path: Path, *, duration_s: float, demuxer: str = "mov") -> str |
     cfg = current_app.config
     if duration_s <= 0:
         return None
-    step = duration_s / FRAMES
-    # tpad: the last picture held one step longer, so that the fps filter emits the last grid point too.
-    picture = (f"tpad=stop_mode=clone:stop_duration={step:.6f},"
-               f"fps=fps={FRAMES}/{duration_s:.6f}:start_time={step / 2:.6f},"
-               f"scale={SIDE}:{SIDE}:flags=area,format=gray")
-    args = [cfg["FFMPEG_BINARY"], "-nostdin", "-hide_banner", "-v", "error", "-protocol_whitelist", "file",
-            "-threads", str(cfg["FFMPEG_THREADS"]), "-f", demuxer, "-i", str(Path(path).absolute()),
-            "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", picture, "-frames:v", str(FRAMES),
-            "-f", "rawvideo", "pipe:1"]
+    source = ffmpeg.input(str(Path(path).absolute()), f=demuxer, protocol_whitelist="file",
+                          threads=cfg["FFMPEG_THREADS"])
+    node = ffmpeg.output(sampled(source["v:0"], duration_s=duration_s), "pipe:1", f="rawvideo",
+                         **{"frames:v": FRAMES})
+    args = node.compile(cmd=cfg["FFMPEG_BINARY"])
+    args[1:1] = ["-nostdin", "-hide_banner", "-v", "error"]
     done = run_tool(args, timeout=cfg["FFMPEG_TIMEOUT"], nice=cfg["FFMPEG_NICE"])
     if done.returncode != 0:
         raise MediaProcessingError("fingerprint: ffmpeg failed", detail=tail(done.stderr))
+    return of_frames(done.stdout)
+
+
+def sampled(stream, *, duration_s: float):
+    """The ffmpeg-python ``stream`` of a video lasting ``duration_s`` seconds (> 0) reduced to the pictures a
+    fingerprint hashes: :data:`FRAMES` frames at ``(i + 0.5) / FRAMES`` of the duration, :data:`SIDE` ×
+    :data:`SIDE` grey (``gray``, one byte a pixel); to be written as ``rawvideo`` with ``-frames:v``
+    :data:`FRAMES` and read by :func:`of_frames`."""
+    step = duration_s / FRAMES
+    # tpad: the last picture held one step longer, so that the fps filter emits the last grid point too.
+    return (stream.filter("tpad", stop_mode="clone", stop_duration=f"{step:.6f}")
+            .filter("fps", fps=f"{FRAMES}/{duration_s:.6f}", start_time=f"{step / 2:.6f}")
+            .filter("scale", SIDE, SIDE, flags="area").filter("format", "gray"))
+
+
+def of_frames(raw: bytes) -> str | None:
+    """Fingerprint (:data:`FRAMES` × 16 hex digits) of the grey frames written by :func:`sampled`, back to
+    back; None when there are fewer than :data:`FRAMES`."""
     size = SIDE * SIDE
-    frames = [done.stdout[at:at + size] for at in range(0, len(done.stdout) - size + 1, size)]
+    frames = [raw[at:at + size] for at in range(0, len(raw) - size + 1, size)]
     if len(frames) < FRAMES:
         return None
     return "".join(f"{phash(frame):016x}" for frame in frames[:FRAMES])

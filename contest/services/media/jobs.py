@@ -39,8 +39,9 @@ DONE = {VideoState.READY, VideoState.FAILED}
 #: Progress is written at most once per this many seconds, and only when it grew by :data:`PROGRESS_STEP`.
 PROGRESS_INTERVAL_S = 1.0
 PROGRESS_STEP = 0.02
-#: Progress reached when the rendition is encoded, and when the preview is.
-RENDITION_DONE, PREVIEW_DONE = 0.75, 0.95
+#: Progress reached when the one ffmpeg run that writes the rendition, the preview and the fingerprint's
+#: frames ends.
+ENCODED = 0.95
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,13 @@ def process_video(video_id: int) -> None:
     (:func:`contest.services.media.duplicates.same_file_reason`) and checked against the contest's rules
     (:func:`contest.services.media.probe.inspect_upload`); its facts and hash are recorded with the outcome.
 
-    The poster is taken automatically, or at ``poster_time_s`` when the creator chose a moment. ``progress``
-    (0..1) is written while ffmpeg runs (:class:`_Progress`): the rendition up to :data:`RENDITION_DONE`, the
-    preview up to :data:`PREVIEW_DONE`, 1.0 when ready. The preview and the fingerprint are made from the
-    rendition (cheaper to decode than the original); when one cannot be made the video is still ready and
-    ``error_detail`` says why. A ready video whose fingerprint matches another entry's is flagged
-    (``similar_entry_id``, :func:`contest.services.media.duplicates.find_similar`).
+    The poster is taken automatically, or at ``poster_time_s`` when the creator chose a moment. The rendition,
+    the preview and the fingerprint's frames come from one ffmpeg run that decodes the original once
+    (:func:`contest.services.media.renditions.transcode`); ``progress`` (0..1) is written while it runs
+    (:class:`_Progress`), up to :data:`ENCODED`, 1.0 when ready. A preview that fails its checks (larger than
+    the rendition, over ``PREVIEW_MAX_BYTES`` …) is made again from the rendition; when it cannot be made the
+    video is still ready and ``error_detail`` says why. A ready video whose fingerprint matches another
+    entry's is flagged (``similar_entry_id``, :func:`contest.services.media.duplicates.find_similar`).
 
     Safe to run twice: a missing, ready or failed row is left alone; a re-run of a pending/processing row
     replaces earlier outputs, so one poster, one rendition and one preview remain. Each run counts an attempt;
@@ -182,10 +184,14 @@ def _render(job: _Job, progress: _Progress) -> dict:
             else:
                 info, checked = _check_original(src, job)
             _poster(src, tmp / "poster.jpg", info, job.poster_time_s)
-            renditions.transcode(src, tmp / "rendition.mp4", info,
-                                 on_progress=progress.part(0, RENDITION_DONE))
+            try:
+                preview, notes = renditions.plan_preview(tmp / "preview.mp4", info), []
+            except MediaProcessingError as exc:  # too long for a preview: the video is still worth playing
+                preview, notes = None, [f"preview: {failure_detail(exc)}"]
+            renditions.transcode(src, tmp / "rendition.mp4", info, preview=preview,
+                                 frames=tmp / "frames.grey", on_progress=progress.part(0, ENCODED))
             facts = renditions.verify_rendition(tmp / "rendition.mp4", info)
-            extras = _extras(tmp / "rendition.mp4", tmp / "preview.mp4", progress)
+            extras = _extras(tmp / "rendition.mp4", preview, tmp / "frames.grey", info, facts, notes)
             outputs = {"poster_key": (tmp / "poster.jpg", new_key("posters", ".jpg")),
                        "rendition_key": (tmp / "rendition.mp4", new_key("renditions", ".mp4")),
                        "preview_key": (tmp / "preview.mp4", new_key("previews", ".mp4"))}
@@ -231,28 +237,35 @@ def _poster(src: Path, dst: Path, info: media.MediaInfo, at_s: float | None) -> 
         renditions.make_poster_at(src, dst, info, at_s)
 
 
-def _extras(rendition: Path, preview: Path, progress: _Progress) -> dict:
-    """Preview and fingerprint, made from the rendition; neither is worth failing the video for: what could
-    not be made is left out (``preview`` not written, ``fingerprint`` None) and said in ``error_detail``."""
-    cfg, notes = current_app.config, []
+def _extras(rendition: Path, preview: renditions.PreviewPlan | None, frames: Path, info: media.MediaInfo,
+            facts: renditions.RenditionFacts, notes: list[str]) -> dict:
+    """The check of the preview made with the rendition of the original with facts ``info`` (made again from
+    the rendition when it fails) and the fingerprint of the frames written beside them (None when fewer than
+    :data:`~contest.services.media.fingerprint.FRAMES` could be decoded: a still). A preview is not worth
+    failing the video for: when none can be made it is left out and ``error_detail`` says why, after
+    ``notes``."""
+    if preview is not None:
+        try:
+            renditions.check_preview(preview, info, rendition_bytes=facts.bytes)
+        except MediaProcessingError as exc:
+            log.info("preview of %s is made again from the rendition: %s", rendition, exc)
+            notes = [*notes, *_remake_preview(rendition, preview.path, facts)]
+    hashed = fingerprint.of_frames(frames.read_bytes()) if frames.exists() else None
+    return {"fingerprint": hashed, "error_detail": "\n".join(notes) or None}
+
+
+def _remake_preview(rendition: Path, dst: Path, facts: renditions.RenditionFacts) -> list[str]:
+    """The preview made again from the rendition (facts ``facts``), no larger than it; the note for
+    ``error_detail`` when that fails too."""
+    cfg = current_app.config
     try:
         info = media.probe(rendition, timeout=cfg["PROBE_TIMEOUT"])
+        renditions.make_preview(rendition, dst, info, max_bytes=min(cfg["PREVIEW_MAX_BYTES"], facts.bytes))
     except (MediaRejected, MediaProcessingError) as exc:
-        return {"fingerprint": None, "error_detail": f"rendition could not be probed: {failure_detail(exc)}"}
-    try:
-        renditions.make_preview(rendition, preview, info,
-                                on_progress=progress.part(RENDITION_DONE, PREVIEW_DONE))
-    except MediaProcessingError as exc:
-        log.warning("preview of %s failed: %s\n%s", rendition, exc, exc.detail)
-        notes.append(f"preview: {failure_detail(exc)}")
-    try:
-        # The preview is the cheapest copy to decode; pictures this small hash the same from either copy.
-        hashed = fingerprint.fingerprint(preview if preview.exists() else rendition,
-                                         duration_s=info.duration_s)
-    except MediaProcessingError as exc:
-        hashed = None
-        notes.append(f"fingerprint: {failure_detail(exc)}")
-    return {"fingerprint": hashed, "error_detail": "\n".join(notes) or None}
+        note = f"preview: {failure_detail(exc)}"
+        log.warning("preview of %s failed: %s", rendition, note)
+        return [note]
+    return []
 
 
 def _finish_ready(video_id: int, outputs: dict, old_keys: list[str | None]) -> None:

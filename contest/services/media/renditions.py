@@ -11,8 +11,10 @@ others keep their own timestamps (``-fps_mode vfr``, no frame duplicated), and a
 frame held for seconds is repeated once so that the rendition lasts as long as the original. Only the
 picture and that sound are mapped: no subtitle, data or timecode track, no chapters, no metadata
 (``-map_metadata -1``). The preview is the same at ``PREVIEW_SHORT_SIDE`` px and ``PREVIEW_MAX_FPS``, with a
-bitrate computed from the duration so that it stays under ``PREVIEW_MAX_BYTES``. The poster is one JPEG
-frame under the same picture rules, short side at most :data:`POSTER_SHORT_SIDE` px.
+bitrate cap computed from the duration so that it stays under ``PREVIEW_MAX_BYTES``, and never larger than
+the rendition; it is made in the rendition's ffmpeg run, with the fingerprint's frames (the original is
+decoded once: :func:`transcode`), and made again from the rendition only when it fails its checks. The poster
+is one JPEG frame under the same picture rules, short side at most :data:`POSTER_SHORT_SIDE` px.
 
 Originals are probed by :mod:`contest.services.media.probe`; every ffmpeg run here reads the original as a local
 file only (``-protocol_whitelist file``) with the probed demuxer (``-f``), runs through
@@ -26,6 +28,7 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +43,7 @@ from contest.services.media.checks import (  # noqa: F401  (public here: the job
     top_level_boxes,
     verify_rendition,
 )
+from contest.services.media import fingerprint
 from contest.services.media.errors import MediaProcessingError
 from contest.services.media.info import MediaInfo
 from contest.services.media.tools import run_tool, run_tool_streaming, tail
@@ -53,6 +57,10 @@ DARK_LUMA = 24
 #: Share of ``PREVIEW_MAX_BYTES`` the preview's bitrate aims at (x264's average bitrate misses by a few %,
 #: the MP4 index adds some).
 PREVIEW_TARGET_SHARE = 0.85
+#: x264 constant rate factor of the web rendition, and of the preview made in the same run: higher, so that
+#: with a third of the pixels or fewer the preview stays the smaller copy (checked: :func:`check_preview`).
+RENDITION_CRF = 23
+PREVIEW_CRF = 26
 #: Preview video bitrate bounds (bits per second); a shorter video gets more, up to the maximum.
 PREVIEW_MAX_VIDEO_BPS = 1_200_000
 PREVIEW_MIN_VIDEO_BPS = 12_000
@@ -147,13 +155,28 @@ def _source_rate(info: MediaInfo) -> float | None:
     return info.fps or (float(info.nominal_rate) if info.nominal_rate else None)
 
 
-def _picture(stream, info: MediaInfo, *, short_side: int, full_range: bool, max_fps: float | None = None):
-    """Filter chain: deinterlace, frame rate (``max_fps``: cap it, see the module docstring; None: a still),
-    square pixels at the target size (rotation is applied by ffmpeg's autorotate before it), HDR tone-mapped
-    to BT.709 when possible, 8-bit 4:2:0 in tv range (``full_range``: pc range, for JPEG posters)."""
-    width, height = fit_size(info.display_width, info.display_height, short_side)
+def _decoded(source, info: MediaInfo):
+    """The original's picture as decoded (rotation applied by ffmpeg's autorotate), deinterlaced when its
+    frames are interlaced."""
+    stream = source[f"v:{info.video_stream}"]
     if info.interlaced:
         stream = stream.filter("bwdif", mode="send_frame", deint="interlaced")
+    return stream
+
+
+def _split(stream, copies: int) -> list:
+    """``copies`` branches of one filtered stream (ffmpeg's ``split``; the stream itself for one)."""
+    if copies == 1:
+        return [stream]
+    node = stream.filter_multi_output("split", copies)
+    return [node[n] for n in range(copies)]
+
+
+def _picture(stream, info: MediaInfo, *, short_side: int, full_range: bool, max_fps: float | None = None):
+    """Filter chain after :func:`_decoded`: frame rate (``max_fps``: cap it, see the module docstring; None: a
+    still), square pixels at the target size, HDR tone-mapped to BT.709 when possible, 8-bit 4:2:0 in tv range
+    (``full_range``: pc range, for JPEG posters)."""
+    width, height = fit_size(info.display_width, info.display_height, short_side)
     rate = _source_rate(info)
     if max_fps is not None and rate is not None and rate > max_fps * 1.01:
         stream = stream.filter("fps", fps=max_fps)
@@ -236,8 +259,8 @@ def _poster(src: Path, dst: Path, info: MediaInfo, *, at: float, representative:
     """One JPEG frame from ``at`` seconds (``representative``: ffmpeg's pick among the next 30 frames);
     True when a non-empty picture was written."""
     dst.unlink(missing_ok=True)
-    picture = _picture(_source(src, info, ss=at)[f"v:{info.video_stream}"], info,
-                       short_side=POSTER_SHORT_SIDE, full_range=True)
+    picture = _picture(_decoded(_source(src, info, ss=at), info), info, short_side=POSTER_SHORT_SIDE,
+                       full_range=True)
     if representative:
         picture = picture.filter("thumbnail", 30)
     node = ffmpeg.output(picture, str(dst), **{"frames:v": 1, "q:v": 3, "update": 1, "an": None, "sn": None,
@@ -258,55 +281,118 @@ def mean_luma(picture: Path) -> float:
 
 # --- rendition and preview ---------------------------------------------------------------------------------
 
-def transcode(src: Path, dst: Path, info: MediaInfo, *, on_progress: ProgressCallback | None = None) -> str:
-    """Write the web rendition of ``src`` to ``dst`` (MP4, see the module docstring; CRF 23) and return
-    ffmpeg's stderr tail. ``on_progress(fraction)``: called with 0..1 while ffmpeg runs. ``dst`` is removed
-    when this raises.
+@dataclass(frozen=True)
+class PreviewPlan:
+    """A preview (小样) to write: its path, the bitrates (bits/s) and short side (px) of
+    :func:`preview_bitrates`, and the byte cap they were computed for."""
+
+    path: Path
+    video_bps: int
+    audio_bps: int
+    short_side: int
+    max_bytes: int
+
+
+def plan_preview(dst: Path, info: MediaInfo, *, max_bytes: int | None = None) -> PreviewPlan:
+    """The preview of a video with facts ``info``, to be written to ``dst`` in at most ``max_bytes`` bytes
+    (default ``PREVIEW_MAX_BYTES``), its short side no longer than the rendition's (``RENDITION_SHORT_SIDE``).
+
+    Raises :class:`MediaProcessingError` when the video is too long for that cap (:func:`preview_bitrates`).
+    """
+    cfg = current_app.config
+    cap = max_bytes or cfg["PREVIEW_MAX_BYTES"]
+    video, audio, short = preview_bitrates(info.duration_s, cap, has_audio=bool(info.audio_codec))
+    return PreviewPlan(path=Path(dst), video_bps=video, audio_bps=audio,
+                       short_side=min(short, cfg["RENDITION_SHORT_SIDE"]), max_bytes=cap)
+
+
+def transcode(src: Path, dst: Path, info: MediaInfo, *, preview: PreviewPlan | None = None,
+              frames: Path | None = None, on_progress: ProgressCallback | None = None) -> str:
+    """Write the web rendition of ``src`` to ``dst`` (MP4, see the module docstring; CRF
+    :data:`RENDITION_CRF`) and return ffmpeg's stderr tail.
+
+    The same ffmpeg run (the original decoded once, its picture split) also writes, when asked, the preview
+    planned by ``preview`` (:func:`plan_preview`; CRF :data:`PREVIEW_CRF` capped at the plan's video bitrate:
+    ``maxrate`` with a one-second ``bufsize``; to be checked with :func:`check_preview`) and the fingerprint's
+    grey frames to ``frames`` (:func:`contest.services.media.fingerprint.sampled` of the preview's picture,
+    else of the rendition's; read back with :func:`contest.services.media.fingerprint.of_frames`).
+    ``on_progress(fraction)``: called with 0..1 while ffmpeg runs. Every output is removed when this raises.
 
     Raises :class:`MediaProcessingError` / :class:`MediaTimeout` (and ``OSError`` on a full disk).
     """
     cfg = current_app.config
-    options = {**_video_options(info), "crf": 23}
-    return _encode(src, dst, info, short_side=cfg["RENDITION_SHORT_SIDE"], max_fps=cfg["RENDITION_MAX_FPS"],
-                   options=options, audio_bps=128_000, on_progress=on_progress)
+    source = _source(src, info)
+    decoded = _split(_decoded(source, info), 1 + (preview is not None))
+    pictures = [_picture(decoded[0], info, short_side=cfg["RENDITION_SHORT_SIDE"], full_range=False,
+                         max_fps=cfg["RENDITION_MAX_FPS"])]
+    if preview is not None:
+        pictures.append(_picture(decoded[1], info, short_side=preview.short_side, full_range=False,
+                                 max_fps=min(cfg["PREVIEW_MAX_FPS"], cfg["RENDITION_MAX_FPS"])))
+    if frames is not None:  # from the smallest picture: the fewest pixels to scale down
+        pictures[-1], sampled = _split(pictures[-1], 2)
+    outputs = [_output(source, pictures[0], dst, info, {**_video_options(info), "crf": RENDITION_CRF},
+                       audio_bps=128_000)]
+    if preview is not None:
+        options = {**_video_options(info), "crf": PREVIEW_CRF, "maxrate": preview.video_bps,
+                   "bufsize": preview.video_bps}
+        outputs.append(_output(source, pictures[1], preview.path, info, options, audio_bps=preview.audio_bps))
+    if frames is not None:
+        outputs.append(ffmpeg.output(fingerprint.sampled(sampled, duration_s=info.duration_s), str(frames),
+                                     f="rawvideo", **{"frames:v": fingerprint.FRAMES}))
+    written = [dst, *([preview.path] if preview else []), *([frames] if frames else [])]
+    return _run_writing(ffmpeg.merge_outputs(*outputs), written, info, on_progress)
 
 
-def make_preview(src: Path, dst: Path, info: MediaInfo, *,
+def check_preview(plan: PreviewPlan, info: MediaInfo, *,
+                  rendition_bytes: int | None = None) -> RenditionFacts:
+    """Probe the preview written for ``plan`` from a video with facts ``info`` and return its facts; the file
+    is removed when it fails.
+
+    Raises :class:`MediaProcessingError` unless it passes :func:`verify_rendition` at the plan's short side,
+    ``PREVIEW_MAX_FPS`` and at most ``plan.max_bytes`` bytes — and, given ``rendition_bytes``, at most the
+    size of the web rendition (a preview is never the bigger copy).
+    """
+    limit = plan.max_bytes if rendition_bytes is None else min(plan.max_bytes, rendition_bytes)
+    try:
+        return verify_rendition(plan.path, info, short_side=plan.short_side,
+                                max_fps=current_app.config["PREVIEW_MAX_FPS"], max_bytes=limit)
+    except BaseException:
+        plan.path.unlink(missing_ok=True)
+        raise
+
+
+def make_preview(src: Path, dst: Path, info: MediaInfo, *, max_bytes: int | None = None,
                  on_progress: ProgressCallback | None = None) -> RenditionFacts:
-    """Write the preview (小样) of ``src`` to ``dst``, check it and return its facts.
+    """Write the preview (小样) of ``src`` to ``dst`` in its own ffmpeg run, check it and return its facts.
 
-    ``src`` may be the original or its rendition (cheaper to decode: already upright, SDR and 8-bit) with
-    ``info`` the facts of that file. Same rules as the rendition, short side ≤ ``PREVIEW_SHORT_SIDE`` (less
-    for long videos), at most ``PREVIEW_MAX_FPS`` fps, and at most ``PREVIEW_MAX_BYTES`` bytes: the average
-    bitrate is computed from the duration (:func:`preview_bitrates`); a file still over the cap is made again
-    once at a bitrate lowered by the overshoot. ``on_progress`` follows the first encoding only. ``dst`` is
-    removed when this raises.
+    For a preview made again after the one of :func:`transcode` failed its checks: ``src`` is then the
+    rendition (cheaper to decode: already upright, SDR and 8-bit) with ``info`` the facts of that file, and
+    ``max_bytes`` its size (default ``PREVIEW_MAX_BYTES``), so that the average bitrate
+    (:func:`preview_bitrates`) is a share of the rendition's. Same rules as the rendition, short side ≤
+    ``PREVIEW_SHORT_SIDE`` (less for long videos), at most ``PREVIEW_MAX_FPS`` fps; a file still over
+    ``max_bytes`` is made again once at a bitrate lowered by the overshoot. ``on_progress`` follows the first
+    encoding only. ``dst`` is removed when this raises.
 
     Raises :class:`MediaProcessingError` (the video is too long to fit the cap, or the preview fails its
     checks) / :class:`MediaTimeout`.
     """
     cfg = current_app.config
-    cap = cfg["PREVIEW_MAX_BYTES"]
-    video_bps, audio_bps, short_side = preview_bitrates(info.duration_s, cap,
-                                                        has_audio=bool(info.audio_codec))
+    plan = plan_preview(dst, info, max_bytes=max_bytes)
+    video_bps = plan.video_bps
     for attempt in (1, 2):
         options = {**_video_options(info), "b:v": video_bps, "maxrate": 2 * video_bps,
                    "bufsize": 2 * video_bps}
-        _encode(src, dst, info, short_side=short_side, max_fps=cfg["PREVIEW_MAX_FPS"], options=options,
-                audio_bps=audio_bps, on_progress=on_progress if attempt == 1 else None)
+        _encode(src, dst, info, short_side=plan.short_side, max_fps=cfg["PREVIEW_MAX_FPS"], options=options,
+                audio_bps=plan.audio_bps, on_progress=on_progress if attempt == 1 else None)
         size = dst.stat().st_size
-        if size <= cap or attempt == 2:
+        if size <= plan.max_bytes or attempt == 2:
             break
-        log.info("preview of %s is %s bytes, over %s: made again", src, size, cap)
-        video_bps = int((video_bps + audio_bps) * cap * PREVIEW_TARGET_SHARE / size) - audio_bps
+        log.info("preview of %s is %s bytes, over %s: made again", src, size, plan.max_bytes)
+        video_bps = int((video_bps + plan.audio_bps) * plan.max_bytes * PREVIEW_TARGET_SHARE / size) \
+            - plan.audio_bps
         if video_bps < PREVIEW_MIN_VIDEO_BPS:
             break
-    try:
-        return verify_rendition(dst, info, short_side=short_side, max_fps=cfg["PREVIEW_MAX_FPS"],
-                                max_bytes=cap)
-    except BaseException:
-        dst.unlink(missing_ok=True)
-        raise
+    return check_preview(plan, info)
 
 
 def preview_bitrates(duration_s: float, cap_bytes: int, *, has_audio: bool) -> tuple[int, int, int]:
@@ -332,17 +418,28 @@ def preview_bitrates(duration_s: float, cap_bytes: int, *, has_audio: bool) -> t
 
 def _encode(src: Path, dst: Path, info: MediaInfo, *, short_side: int, max_fps: float, options: dict,
             audio_bps: int, on_progress: ProgressCallback | None) -> str:
-    """One H.264/AAC MP4 of ``src`` at ``dst``: the picture, the converted sound if any, nothing else."""
+    """One H.264/AAC MP4 of ``src`` at ``dst`` in its own ffmpeg run."""
     source = _source(src, info)
-    streams = [_picture(source[f"v:{info.video_stream}"], info, short_side=short_side, full_range=False,
-                        max_fps=max_fps)]
+    picture = _picture(_decoded(source, info), info, short_side=short_side, full_range=False, max_fps=max_fps)
+    return _run_writing(_output(source, picture, dst, info, options, audio_bps=audio_bps), [dst], info,
+                        on_progress)
+
+
+def _output(source, picture, dst: Path, info: MediaInfo, options: dict, *, audio_bps: int):
+    """An MP4 output of the picture and, when the original has sound, that sound as AAC at ``audio_bps``."""
+    streams = [picture]
     if info.audio_codec:
         streams.append(source[f"a:{info.audio_stream}"])
         options = {**options, "c:a": "aac", "ar": 48000, "ac": 2, "b:a": audio_bps}
+    return ffmpeg.output(*streams, str(dst), **options)
+
+
+def _run_writing(node, paths: list[Path], info: MediaInfo, on_progress: ProgressCallback | None) -> str:
+    """Run ``node`` (see :func:`_run_ffmpeg`); the files at ``paths`` are removed when it fails."""
     try:
-        return _run_ffmpeg(ffmpeg.output(*streams, str(dst), **options),
-                           timeout=current_app.config["FFMPEG_TIMEOUT"], on_progress=on_progress,
+        return _run_ffmpeg(node, timeout=current_app.config["FFMPEG_TIMEOUT"], on_progress=on_progress,
                            duration_s=info.duration_s)
     except BaseException:
-        Path(dst).unlink(missing_ok=True)
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
         raise

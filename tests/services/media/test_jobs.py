@@ -311,8 +311,8 @@ def test_progress_is_written_while_ffmpeg_runs_and_other_connections_see_it(app,
     video = process(make_video(sample("mpegts_h264_720p60_aac.ts")))
     rendition(app, video)
     values = [value for value, _ in seen]
-    assert len(values) >= 4 and values == sorted(values) and 0 < values[0] <= media_jobs.PREVIEW_DONE
-    assert values[-1] <= media_jobs.PREVIEW_DONE and any(v > media_jobs.RENDITION_DONE for v in values)
+    assert len(values) >= 4 and values == sorted(values) and 0 < values[0] < 0.5
+    assert 0.75 < values[-1] <= media_jobs.ENCODED
     assert all(stored == pytest.approx(value, abs=1e-3) for value, stored in seen)
     assert video.progress == 1.0
 
@@ -339,15 +339,47 @@ def test_preview_is_made_under_the_cap_and_goes_with_the_video(app, make_video):
 
 
 def test_a_preview_that_cannot_be_made_leaves_the_video_ready_with_the_detail(app, make_video, monkeypatch):
-    def broken(src, dst, info, *, on_progress=None):
+    def failed_check(plan, info, *, rendition_bytes=None):
+        plan.path.unlink()
+        raise MediaProcessingError("The converted video failed its checks (bad).")
+
+    def broken(src, dst, info, *, max_bytes=None, on_progress=None):
         raise MediaProcessingError("preview broke", detail="x264 [error]: boom")
 
-    monkeypatch.setattr(renditions, "make_preview", broken)
+    monkeypatch.setattr(renditions, "check_preview", failed_check)
+    monkeypatch.setattr(renditions, "make_preview", broken)  # made again from the rendition: fails too
     video = process(make_video(sample("webm_vp9_opus_320x180.webm")))
     rendition(app, video)
     assert (video.preview_key, video.preview_bytes) == (None, None)
     assert video.error_detail == "preview: MediaProcessingError: preview broke\nx264 [error]: boom"
-    assert len(video.fingerprint) == 256  # taken from the rendition instead
+    assert len(video.fingerprint) == 256  # its frames come from the rendition's run all the same
+
+
+@pytest.mark.parametrize("name", ["webm_vp9_opus_320x180.webm", "hevc_hev1_fullrange_1080p30_aac.mp4"])
+def test_the_preview_is_smaller_than_the_rendition(app, make_video, name):
+    video = process(make_video(sample(name)))
+    rendition(app, video)
+    preview, full = stored_copy(app, video.preview_key), stored_copy(app, video.rendition_key)
+    assert video.preview_bytes == preview.stat().st_size < full.stat().st_size == video.rendition_bytes
+    rates = [int(s["bit_rate"]) for path in (preview, full) for s in ffprobe(path)["streams"]
+             if s["codec_type"] == "video"]
+    assert rates[0] < rates[1]
+    assert video.error_detail is None
+
+
+def test_a_preview_larger_than_the_rendition_is_made_again_from_it(app, make_video, monkeypatch):
+    monkeypatch.setattr(renditions, "PREVIEW_CRF", 8)  # the one-run preview: larger than the rendition
+    started, start = [], tools.start
+    monkeypatch.setattr(tools, "start", lambda args, **kw: started.append(args) or start(args, **kw))
+    video = process(make_video(sample("webm_vp9_opus_320x180.webm")))
+    rendition(app, video)
+    assert video.error_detail is None
+    assert 0 < video.preview_bytes <= video.rendition_bytes
+    assert video.preview_bytes == stored_copy(app, video.preview_key).stat().st_size
+    encodes = [args for args in started if Path(args[0]).name == "ffmpeg" and "libx264" in args]
+    inputs = [Path(args[args.index("-i") + 1]).name for args in encodes]
+    assert inputs[0] != "rendition.mp4" and inputs[1:] in (["rendition.mp4"], ["rendition.mp4"] * 2)
+    assert len(video.fingerprint) == 256
 
 
 def test_a_processing_failure_keeps_the_original_and_an_organizer_can_run_it_again(app, make_video,
