@@ -10,6 +10,7 @@ from contest.models.declarations import (
     DeclarationKey,
 )
 from contest.models.entry import Entry, EntryState, Video, VideoState
+from contest.models.exports import ExportFormat, ExportJob, ExportState
 from contest.models.judging import (
     Assignment,
     CriterionScore,
@@ -28,7 +29,8 @@ __all__ = [
     "Conflict", "ConflictSource", "RoundJudge",
     "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration",
     "Criterion", "CriterionScore",
-    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "Orientation",
+    "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry", "EntryState", "ExportFormat",
+    "ExportJob", "ExportState", "Orientation",
     "PlayCount", "PlayView", "ReplacementPermit", "Review", "ReviewState", "Role", "SITE", "User",
     "UTCDateTime", "Video", "VideoState", "VoidedReview", "utcnow",
 ]
