@@ -128,3 +128,16 @@ def test_an_unknown_kind_is_refused(db, scored, organizer):
     with pytest.raises(KeyError):
         request_export(kind="nothing", fmt="csv", params={}, contest_id=scored[0].id, requested_by=organizer,
                        file_name="x.csv")
+
+
+def test_the_expire_command_deletes_expired_files(app, db, scored, organizer, runner):
+    job = request_score_sheet(round_=scored[0].rounds[0], fmt="csv", reveal_judges=True, requested_by=organizer)
+    db.session.commit()
+    enqueue("run_export", job.id)
+    job = finished(db, job)
+    job.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    result = runner.invoke(args=["exports", "expire"])
+    assert result.exit_code == 0 and result.output == "expired 1 export file(s)\n"
+    assert finished(db, job).state == ExportState.EXPIRED and stored_keys(app) == []
