@@ -192,6 +192,8 @@ class Config:
     #: A round judging more entries than this is exported by a background job (a page shows its state and
     #: the download link when it is ready) instead of during the request (contest/services/exports/jobs.py).
     EXPORT_DIRECT_MAX_ENTRIES = 20_000
+    #: Likewise for an audit-trail export matching more events than this.
+    EXPORT_DIRECT_MAX_EVENTS = 100_000
     #: Seconds a finished export file is kept for download before it is deleted.
     EXPORT_KEEP_S = 7 * 24 * 3600
 

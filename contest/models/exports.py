@@ -28,8 +28,8 @@ class ExportFormat(enum.StrEnum):
 class ExportJob(db.Model):
     """One requested export and, once done, its file in storage (``storage_key``, ``file_name``, ``bytes``).
 
-    ``kind`` names the export (``score_sheet``: :data:`contest.services.exports.jobs.EXPORTS`), ``params`` its
-    arguments as JSON (``{"round_id": 3, "reveal_judges": true}``). Only ``requested_by`` may download it.
+    ``kind`` names the export (``score_sheet``, ``audit``: :data:`contest.services.exports.jobs.EXPORTS`),
+    ``params`` its arguments as JSON (``{"round_id": 3, "reveal_judges": true}``). Only ``requested_by`` may download it.
     ``error`` is the readable reason of a failed job (Chinese by default). The file is deleted at ``expires_at``
     (UTC) and the job becomes ``expired``.
     """
@@ -41,7 +41,8 @@ class ExportJob(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     format: Mapped[ExportFormat] = mapped_column(enum_column(ExportFormat))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
+    #: The contest exported from; None for an export across contests (the whole audit trail).
+    contest_id: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     state: Mapped[ExportState] = mapped_column(enum_column(ExportState), default=ExportState.QUEUED, index=True)
     storage_key: Mapped[str | None] = mapped_column(String(255))

@@ -26,7 +26,7 @@ def upgrade():
         sa.Column('format', sa.Enum('csv', 'xlsx', name='exportformat', native_enum=False, length=20),
                   nullable=False),
         sa.Column('params', sa.JSON(), nullable=False),
-        sa.Column('contest_id', sa.Integer(), nullable=False),
+        sa.Column('contest_id', sa.Integer(), nullable=True),
         sa.Column('requested_by_id', sa.Integer(), nullable=False),
         sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', 'expired', name='exportstate',
                                    native_enum=False, length=20), nullable=False),

@@ -11,6 +11,7 @@ chunks (:meth:`contest.infra.storage.Storage.save`). Which exports exist: :data:
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
@@ -28,7 +29,9 @@ from contest.extensions import db
 from contest.infra.after_commit import on_commit
 from contest.infra.storage import get_storage, new_key
 from contest.infra.tasks import enqueue, on_start, task
-from contest.models import ExportFormat, ExportJob, ExportState, Round, User, utcnow
+from contest.models import AuditAction, ExportFormat, ExportJob, ExportState, Round, User, utcnow
+from contest.services.audit.exports import audit_csv, audit_xlsx
+from contest.services.audit.queries import AuditFilter, audit_count
 from contest.services.judging.rounds import round_entry_ids
 from contest.services.results.score_sheet import score_sheet_csv, score_sheet_xlsx
 
@@ -51,8 +54,15 @@ def _score_sheet(params: dict, fmt: ExportFormat) -> Written:
     return make(round_, reveal_judges=params["reveal_judges"])
 
 
+def _audit(params: dict, fmt: ExportFormat) -> Written:
+    filters = audit_filter_of(params)
+    return audit_csv(filters=filters) if fmt == ExportFormat.CSV else audit_xlsx(filters=filters)
+
+
 #: kind → function(params, format) writing the export (CSV chunks or an XLSX temporary file).
-EXPORTS: dict[str, Callable[[dict, ExportFormat], Written]] = {"score_sheet": _score_sheet}
+EXPORTS: dict[str, Callable[[dict, ExportFormat], Written]] = {"score_sheet": _score_sheet, "audit": _audit}
+#: The fields of :class:`~contest.services.audit.queries.AuditFilter` that hold datetimes (ISO 8601 in params).
+AUDIT_TIMES = ("since", "until")
 
 
 def score_sheet_name(round_: Round, fmt: str) -> str:
@@ -71,7 +81,34 @@ def needs_job(round_: Round) -> bool:
     return round_entry_count(round_) > current_app.config["EXPORT_DIRECT_MAX_ENTRIES"]
 
 
-def request_export(*, kind: str, fmt: str, params: dict, contest_id: int, requested_by: User, file_name: str,
+def audit_needs_job(filters: AuditFilter) -> bool:
+    """True when an audit-trail export is too big to be made during a request: more than
+    ``EXPORT_DIRECT_MAX_EVENTS`` events (config) match ``filters``."""
+    return audit_count(filters=filters) > current_app.config["EXPORT_DIRECT_MAX_EVENTS"]
+
+
+def audit_file_name(contest_code: str | None, fmt: str) -> str:
+    """``<code>-audit.<fmt>``, or ``audit.<fmt>`` for the trail of every contest."""
+    return f"{contest_code}-audit.{fmt}" if contest_code else f"audit.{fmt}"
+
+
+def audit_params(filters: AuditFilter) -> dict:
+    """``filters`` as JSON-ready params (datetimes as ISO 8601, the action as its value)."""
+    params = dataclasses.asdict(filters)
+    params.update({name: params[name].isoformat() for name in AUDIT_TIMES if params[name] is not None})
+    params["action"] = params["action"] and str(params["action"])
+    return params
+
+
+def audit_filter_of(params: dict) -> AuditFilter:
+    """The inverse of :func:`audit_params`."""
+    fields = {field.name: params.get(field.name) for field in dataclasses.fields(AuditFilter)}
+    fields.update({name: datetime.fromisoformat(fields[name]) for name in AUDIT_TIMES if fields[name]})
+    fields["action"] = fields["action"] and AuditAction(fields["action"])
+    return AuditFilter(**fields)
+
+
+def request_export(*, kind: str, fmt: str, params: dict, contest_id: int | None, requested_by: User, file_name: str,
                    locale: str | None = None) -> ExportJob:
     """Create a queued job for export ``kind`` (a key of :data:`EXPORTS`) in format ``fmt`` ("csv" or
     "xlsx") with JSON ``params``. The caller commits, then queues the task that writes the file:
@@ -96,6 +133,14 @@ def request_score_sheet(*, round_: Round, fmt: str, reveal_judges: bool, request
                                                                 "reveal_judges": reveal_judges},
                           contest_id=round_.contest_id, requested_by=requested_by,
                           file_name=score_sheet_name(round_, fmt), locale=locale)
+
+
+def request_audit_export(*, filters: AuditFilter, contest_code: str | None, fmt: str, requested_by: User,
+                         locale: str | None = None) -> ExportJob:
+    """A job for the audit trail matching ``filters`` (:mod:`contest.services.audit.exports`); see
+    :func:`request_export`."""
+    return request_export(kind="audit", fmt=fmt, params=audit_params(filters), contest_id=filters.contest_id,
+                          requested_by=requested_by, file_name=audit_file_name(contest_code, fmt), locale=locale)
 
 
 def may_download(job: ExportJob, user: User) -> bool:
