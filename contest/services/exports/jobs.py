@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -182,19 +181,26 @@ def run_export(job_id: int) -> None:
 
 
 def _write(kind: str, fmt: ExportFormat, params: dict) -> tuple[str, int]:
-    """Make the export into a temporary file and store it under a new key; returns (key, bytes)."""
+    """Make the export (CSV chunks spooled into a temporary file, or the XLSX temporary file itself) and store
+    it under a new key; returns (key, bytes)."""
     written = EXPORTS[kind](params, fmt)
-    with tempfile.TemporaryFile() as out:
-        if hasattr(written, "read"):  # an XLSX temporary file
-            with written:
-                shutil.copyfileobj(written, out)
-        else:
-            for chunk in written:
-                out.write(chunk)
+    with written if hasattr(written, "read") else _spooled(written) as stream:
         db.session.rollback()  # end the read before the copy into storage
-        out.seek(0)
-        stored = get_storage().save(new_key("exports", f".{fmt}"), out)
+        stored = get_storage().save(new_key("exports", f".{fmt}"), stream)
     return stored.key, stored.bytes
+
+
+def _spooled(chunks: Iterator[bytes]) -> IO[bytes]:
+    """``chunks`` written into a temporary file (removed when closed), read from the start."""
+    out = tempfile.TemporaryFile()
+    try:
+        for chunk in chunks:
+            out.write(chunk)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def _finish_done(job_id: int, key: str, size: int) -> None:
