@@ -55,6 +55,7 @@ def download(job_id: int):
         abort(410)
     if job.state != ExportState.DONE:
         abort(404)
-    response = get_storage().send(job.storage_key, mimetype=MIMETYPES[job.format], download_name=job.file_name)
+    response = get_storage().send(job.storage_key, mimetype=MIMETYPES[job.format],
+                                  download_name=job.file_name)
     response.headers["Cache-Control"] = "no-store"
     return response

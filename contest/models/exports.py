@@ -29,9 +29,9 @@ class ExportJob(db.Model):
     """One requested export and, once done, its file in storage (``storage_key``, ``file_name``, ``bytes``).
 
     ``kind`` names the export (``score_sheet``, ``audit``: :data:`contest.services.exports.jobs.EXPORTS`),
-    ``params`` its arguments as JSON (``{"round_id": 3, "reveal_judges": true}``). Only ``requested_by`` may download it.
-    ``error`` is the readable reason of a failed job (Chinese by default). The file is deleted at ``expires_at``
-    (UTC) and the job becomes ``expired``.
+    ``params`` its arguments as JSON (``{"round_id": 3, "reveal_judges": true}``). Only ``requested_by`` may
+    download it. ``error`` is the readable reason of a failed job (Chinese by default). The file is deleted at
+    ``expires_at`` (UTC) and the job becomes ``expired``.
     """
 
     __tablename__ = "export_job"
@@ -44,7 +44,8 @@ class ExportJob(db.Model):
     #: The contest exported from; None for an export across contests (the whole audit trail).
     contest_id: Mapped[int | None] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    state: Mapped[ExportState] = mapped_column(enum_column(ExportState), default=ExportState.QUEUED, index=True)
+    state: Mapped[ExportState] = mapped_column(enum_column(ExportState), default=ExportState.QUEUED,
+                                               index=True)
     storage_key: Mapped[str | None] = mapped_column(String(255))
     #: The name the browser saves the file under (may hold Chinese characters).
     file_name: Mapped[str] = mapped_column(String(255))

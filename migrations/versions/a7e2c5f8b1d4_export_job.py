@@ -39,8 +39,8 @@ def upgrade():
         sa.Column('expires_at', UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['contest_id'], ['contest.id'], name=op.f('fk_export_job_contest_id_contest'),
                                 ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_export_job_requested_by_id_user'),
-                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'],
+                                name=op.f('fk_export_job_requested_by_id_user'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_export_job')),
     )
     with op.batch_alter_table('export_job', schema=None) as batch_op:

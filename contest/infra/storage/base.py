@@ -53,7 +53,8 @@ def new_key(kind: str, suffix: str = "") -> str:
 
 def attachment_disposition(filename: str) -> str:
     """A ``Content-Disposition`` value that saves the bytes as ``filename``: the UTF-8 name (RFC 6266,
-    ``filename*``) and an ASCII fallback for old clients (``download.csv`` when no letter of the name is ASCII)."""
+    ``filename*``) and an ASCII fallback for old clients (``download.csv`` when no letter of the name is
+    ASCII)."""
     ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
     stem, dot, extension = ascii_name.rpartition(".")
     if not (stem if dot else extension).strip("-_ ."):

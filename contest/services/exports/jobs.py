@@ -5,9 +5,9 @@ A job is its own request boundary: :func:`run_export` commits. Its row (:class:`
 records the state (queued → running → done | failed; done → expired once the file is deleted), the stored file
 and, for a failed job, a readable reason in the requester's language (Chinese by default).
 
-Memory stays flat at any size: a CSV export's byte chunks go to a temporary file as they come, an XLSX export is
-written by openpyxl's write-only workbook into a temporary file, and the file is copied into storage in 1 MiB
-chunks (:meth:`contest.infra.storage.Storage.save`). Which exports exist: :data:`EXPORTS`.
+Memory stays flat at any size: a CSV export's byte chunks go to a temporary file as they come, an XLSX export
+is written by openpyxl's write-only workbook into a temporary file, and the file is copied into storage in
+1 MiB chunks (:meth:`contest.infra.storage.Storage.save`). Which exports exist: :data:`EXPORTS`.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _audit(params: dict, fmt: ExportFormat) -> Written:
 
 #: kind → function(params, format) writing the export (CSV chunks or an XLSX temporary file).
 EXPORTS: dict[str, Callable[[dict, ExportFormat], Written]] = {"score_sheet": _score_sheet, "audit": _audit}
-#: The fields of :class:`~contest.services.audit.queries.AuditFilter` that hold datetimes (ISO 8601 in params).
+#: The fields of :class:`~contest.services.audit.queries.AuditFilter` holding datetimes (ISO 8601 in params).
 AUDIT_TIMES = ("since", "until")
 
 
@@ -107,13 +107,14 @@ def audit_filter_of(params: dict) -> AuditFilter:
     return AuditFilter(**fields)
 
 
-def request_export(*, kind: str, fmt: str, params: dict, contest_id: int | None, requested_by: User, file_name: str,
-                   locale: str | None = None) -> ExportJob:
+def request_export(*, kind: str, fmt: str, params: dict, contest_id: int | None, requested_by: User,
+                   file_name: str, locale: str | None = None) -> ExportJob:
     """Create a queued job for export ``kind`` (a key of :data:`EXPORTS`) in format ``fmt`` ("csv" or
     "xlsx") with JSON ``params``. The caller commits, then queues the task that writes the file:
     ``enqueue("run_export", job.id)`` (as upload views queue ``process_video``: a task queued from an
-    after-commit hook could not use the session under the eager runner). ``locale`` ("zh", "en"): language of the header labels and of a failure reason
-    (default ``BABEL_DEFAULT_LOCALE``). Flushes, never commits. Raises ``KeyError`` for an unknown kind."""
+    after-commit hook could not use the session under the eager runner). ``locale`` ("zh", "en"): language of
+    the header labels and of a failure reason (default ``BABEL_DEFAULT_LOCALE``). Flushes, never commits.
+    Raises ``KeyError`` for an unknown kind."""
     if kind not in EXPORTS:
         raise KeyError(f"unknown export {kind!r}")
     job = ExportJob(kind=kind, format=ExportFormat(fmt), params={**params, "locale": locale},
@@ -139,7 +140,8 @@ def request_audit_export(*, filters: AuditFilter, contest_code: str | None, fmt:
     """A job for the audit trail matching ``filters`` (:mod:`contest.services.audit.exports`); see
     :func:`request_export`."""
     return request_export(kind="audit", fmt=fmt, params=audit_params(filters), contest_id=filters.contest_id,
-                          requested_by=requested_by, file_name=audit_file_name(contest_code, fmt), locale=locale)
+                          requested_by=requested_by, file_name=audit_file_name(contest_code, fmt),
+                          locale=locale)
 
 
 def may_download(job: ExportJob, user: User) -> bool:
@@ -156,8 +158,8 @@ def exports_of(user: User, *, limit: int = 100) -> list[ExportJob]:
 @task
 def run_export(job_id: int) -> None:
     """Write job ``job_id``'s file into storage and mark it done (``storage_key``, ``bytes``, ``finished_at``,
-    ``expires_at`` = now + ``EXPORT_KEEP_S``), or failed with a readable ``error``. Expired files of other jobs
-    are deleted first (:func:`expire_exports`).
+    ``expires_at`` = now + ``EXPORT_KEEP_S``), or failed with a readable ``error``. Expired files of other
+    jobs are deleted first (:func:`expire_exports`).
 
     Safe to run twice: a missing, done, failed or expired job is left alone; a re-run of a running job (its
     process died) writes the file again under a new key."""
@@ -246,11 +248,17 @@ def expire_exports(*, now: datetime | None = None) -> int:
     return len(expired)
 
 
+def export_ids(*states: ExportState) -> list[int]:
+    """Ids of the jobs in ``states``, oldest first."""
+    return list(db.session.scalars(select(ExportJob.id).where(ExportJob.state.in_(states))
+                                   .order_by(ExportJob.id)))
+
+
 @on_start
 def requeue_unfinished_exports() -> None:
-    """After a restart of the in-process runner: queue every queued or running job again."""
-    ids = list(db.session.scalars(select(ExportJob.id).where(ExportJob.state.in_(UNFINISHED))
-                                  .order_by(ExportJob.id)))
+    """After a restart of the in-process runner: queue every queued or running job again (a running one was
+    cut short with its process). Under Celery, ``flask exports recover`` does this for queued jobs."""
+    ids = export_ids(*UNFINISHED)
     db.session.commit()
     for job_id in ids:
         enqueue("run_export", job_id)

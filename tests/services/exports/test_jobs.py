@@ -141,3 +141,14 @@ def test_the_expire_command_deletes_expired_files(app, db, scored, organizer, ru
     result = runner.invoke(args=["exports", "expire"])
     assert result.exit_code == 0 and result.output == "expired 1 export file(s)\n"
     assert finished(db, job).state == ExportState.EXPIRED and stored_keys(app) == []
+
+
+def test_the_recover_command_queues_the_jobs_waiting_to_start(db, scored, organizer, runner):
+    waiting, done = (request_score_sheet(round_=scored[0].rounds[0], fmt="csv", reveal_judges=True,
+                                         requested_by=organizer) for _ in range(2))
+    db.session.commit()
+    enqueue("run_export", done.id)
+
+    result = runner.invoke(args=["exports", "recover"])
+    assert result.exit_code == 0 and result.output == f"queued 1 export job(s) (eager): {waiting.id}\n"
+    assert finished(db, waiting).state == ExportState.DONE
