@@ -191,6 +191,15 @@ class Config:
     #: an entry is added; contest.services.contests.setup.entry_total); 0 counts them on every request.
     PROGRESS_CACHE_S = 30
 
+    # --- exports ----------------------------------------------------------------------------------------
+    #: A round judging more entries than this is exported by a background job (a page shows its state and
+    #: the download link when it is ready) instead of during the request (contest/services/exports/jobs.py).
+    EXPORT_DIRECT_MAX_ENTRIES = 20_000
+    #: Likewise for an audit-trail export matching more events than this.
+    EXPORT_DIRECT_MAX_EVENTS = 100_000
+    #: Seconds a finished export file is kept for download before it is deleted.
+    EXPORT_KEEP_S = 7 * 24 * 3600
+
     # --- plays and deadlines ------------------------------------------------------------------------------
     #: Seconds during which further plays of one entry by the same viewer are not counted again (本站播放;
     #: see contest/services/metrics/plays.py).

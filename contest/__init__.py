@@ -117,6 +117,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_tasks() -> None:
     """Import the modules whose functions are tasks (``@task``), so that every runner knows them."""
+    import contest.services.exports.jobs  # noqa: F401
     import contest.services.media.actions  # noqa: F401
     import contest.services.media.jobs  # noqa: F401
 
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from contest.audit.views import bp as audit_bp
     from contest.admin.views import bp as admin_bp
     from contest.auth.views import bp as auth_bp
+    from contest.exports.views import bp as exports_bp
     from contest.judging.views import bp as judging_bp
     from contest.main.views import bp as main_bp
     from contest.organizer.views import bp as organizer_bp
@@ -154,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stats_bp, url_prefix="/organizer")
     app.register_blueprint(audit_bp, url_prefix="/organizer")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(exports_bp, url_prefix="/organizer")
     app.register_blueprint(uploads_bp, url_prefix="/uploads/tus")
     app.register_blueprint(uploads_s3_bp, url_prefix="/uploads/s3")
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from contest.models import EntryState, ReviewState, VideoState
+from contest.models import EntryState, ExportState, ReviewState, VideoState
 
 
 class StateLabel(NamedTuple):
@@ -47,6 +47,13 @@ STATE_LABELS: dict[str, dict[str | None, StateLabel]] = {
         NOT_STARTED: StateLabel(_l("Not started"), "secondary"),
         ReviewState.DRAFT: StateLabel(_l("Draft"), "warning"),
         ReviewState.SUBMITTED: StateLabel(_l("Submitted"), "success"),
+    },
+    "export": {
+        ExportState.QUEUED: StateLabel(_l("Waiting to start"), "secondary"),
+        ExportState.RUNNING: StateLabel(_l("Being written"), "info"),
+        ExportState.DONE: StateLabel(_l("Ready to download"), "success"),
+        ExportState.FAILED: StateLabel(_l("Failed"), "danger"),
+        ExportState.EXPIRED: StateLabel(_l("Expired"), "dark"),
     },
     "window": {
         "upcoming": StateLabel(_l("Not open yet"), "info"),

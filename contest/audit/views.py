@@ -8,21 +8,26 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     send_file,
     stream_with_context,
+    url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from contest.audit.forms import AuditFilterForm
 from contest.auth.access import require_contest_staff
 from contest.extensions import db
+from contest.infra import tasks
 from contest.formatting import format_datetime_local
 from contest.models import Contest
 from contest.services.audit.exports import CSV_MIMETYPE, XLSX_MIMETYPE, audit_csv, audit_xlsx
 from contest.services.audit.queries import ACTION_LABELS, AuditFilter, audit_page, entry_id_of, judge_choices
+from contest.services.exports.jobs import audit_file_name, audit_needs_job, request_audit_export
 
 bp = Blueprint("audit", __name__)
 require_contest_staff(bp)
@@ -57,8 +62,11 @@ def log(contest_id: int | None):
 @bp.route("/audit.csv", defaults={"contest_id": None})
 @bp.route("/contests/<int:contest_id>/audit.csv")
 def export_csv(contest_id: int | None):
-    """Every event the filters of the page keep, oldest first, streamed (400 for invalid filters)."""
+    """Every event the filters of the page keep, oldest first, streamed (400 for invalid filters). More than
+    ``EXPORT_DIRECT_MAX_EVENTS`` events are exported by a background job: a redirect to its page."""
     contest, filters = _export_filters(contest_id)
+    if audit_needs_job(filters):
+        return _export_job(contest, filters, "csv")
     response = Response(stream_with_context(audit_csv(filters=filters)), mimetype=CSV_MIMETYPE)
     return _attachment(response, contest, "csv")
 
@@ -68,6 +76,8 @@ def export_csv(contest_id: int | None):
 def export_xlsx(contest_id: int | None):
     """As :func:`export_csv`, as a workbook."""
     contest, filters = _export_filters(contest_id)
+    if audit_needs_job(filters):
+        return _export_job(contest, filters, "xlsx")
     workbook = audit_xlsx(filters=filters)
     return _attachment(send_file(workbook, mimetype=XLSX_MIMETYPE), contest, "xlsx")
 
@@ -100,9 +110,18 @@ def _export_filters(contest_id: int | None) -> tuple[Contest | None, AuditFilter
     return contest, filters
 
 
+def _export_job(contest: Contest | None, filters: AuditFilter, extension: str):
+    """Queue a background export of the events ``filters`` keep; redirect to the job's page."""
+    job = request_audit_export(filters=filters, contest_code=contest and contest.code, fmt=extension,
+                               requested_by=current_user, locale=str(get_locale()))
+    db.session.commit()
+    tasks.enqueue("run_export", job.id)
+    return redirect(url_for("exports.job", job_id=job.id))
+
+
 def _attachment(response, contest: Contest | None, extension: str):
     """Name the download ``<code>-audit.<ext>`` (``audit.<ext>`` for every contest); never cached."""
-    name = f"{contest.code}-audit.{extension}" if contest is not None else f"audit.{extension}"
+    name = audit_file_name(contest and contest.code, extension)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response

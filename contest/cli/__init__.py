@@ -9,12 +9,14 @@ from contest.services.accounts.users import create_user
 
 def register(app: Flask) -> None:
     from contest.cli import demo
+    from contest.cli import exports as exports_cli
     from contest.cli import media as media_cli
     from contest.cli import storage as storage_cli
 
     demo.register(app)
     storage_cli.register(app)
     media_cli.register(app)
+    exports_cli.register(app)
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)

@@ -7,7 +7,8 @@
 * ``eager``: the task runs at once in the caller (tests, CLI).
 * ``celery``: tasks go through a broker (Redis, ``CELERY_BROKER_URL``) to ``celery -A contest.worker worker``
   processes (:mod:`contest.worker`); see :func:`make_celery` for delivery, retries and time limits. Start
-  hooks do not run; ``flask media recover`` (:mod:`contest.cli.media`) re-queues unfinished work.
+  hooks do not run; ``flask media recover`` (:mod:`contest.cli.media`) and ``flask exports recover``
+  (:mod:`contest.cli.exports`) re-queue unfinished work.
 
 Tasks take ids (never ORM objects), reload their rows and must be safe to run twice. Register one with
 :func:`task`; queue it with :func:`enqueue` *after* the caller has committed.
@@ -283,7 +284,8 @@ class CeleryRunner:
     def enqueue(self, name: str, *args, delay_s: float = 0.0) -> None:
         """Publish ``contest.<name>(*args)``, to run after ``delay_s`` seconds (a countdown). When the broker
         cannot be reached (after Celery's publish retries) the error is logged, not raised: the caller has
-        committed, the row stays pending and ``flask media recover`` queues it later."""
+        committed, the row stays pending and ``flask media recover`` / ``flask exports recover`` queues it
+        later."""
         from kombu.exceptions import OperationalError as BrokerError
 
         if name not in TASKS:
@@ -294,7 +296,8 @@ class CeleryRunner:
             self.celery.tasks[f"contest.{name}"].apply_async(args=args, countdown=delay_s or None,
                                                               time_limit=None, soft_time_limit=None)
         except BrokerError:
-            log.exception("could not queue task %s%r; `flask media recover` will queue it", name, args)
+            log.exception("could not queue task %s%r; `flask media recover` / `flask exports recover` will "
+                          "queue it", name, args)
 
     def start(self) -> None:
         pass

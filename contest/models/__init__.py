@@ -10,6 +10,7 @@ from contest.models.declarations import (
     DeclarationKey,
 )
 from contest.models.entry import Entry, EntryState, Video, VideoState
+from contest.models.exports import ExportFormat, ExportJob, ExportState
 from contest.models.judging import (
     Assignment,
     CriterionScore,
@@ -37,7 +38,7 @@ __all__ = [
     "AigcUse", "Assignment", "AuditAction", "AuditEvent", "Category", "Contest", "ContestDeclaration",
     "ContestRole", "ContestRoleName",
     "Criterion", "CriterionScore", "DeadlineExtension", "DeclarationAcceptance", "DeclarationKey", "Entry",
-    "EntryState", "Membership", "Orientation", "PLATFORM_LABELS", "Platform", "PlatformAccount", "PlayCount",
+    "EntryState", "ExportFormat", "ExportJob", "ExportState", "Membership", "Orientation", "PLATFORM_LABELS", "Platform", "PlatformAccount", "PlayCount",
     "PlayView", "ReplacementPermit", "Review", "ReviewState", "SITE", "User", "UTCDateTime", "Video",
     "VideoState", "VoidedReview", "utcnow",
 ]

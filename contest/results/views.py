@@ -1,13 +1,24 @@
 """Organizer pages: the ranked results of a contest and their CSV / XLSX downloads."""
 import io
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, current_app, render_template, request, send_file, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from contest.auth.access import require_contest_staff
 from contest.extensions import db
+from contest.infra import tasks
 from contest.models import Contest, Round
 from contest.services.results.exports import (
     CSV_MIMETYPE,
@@ -16,7 +27,10 @@ from contest.services.results.exports import (
     results_xlsx,
 )
 from contest.infra.pagination import page_of
+from contest.infra.storage import attachment_disposition
 from contest.rounds.forms import AGGREGATION_LABELS
+from contest.services.contests import roles
+from contest.services.exports.jobs import needs_job, request_score_sheet, score_sheet_name
 from contest.services.judging.rounds import current_round
 from contest.services.results.ranking import TIE_BREAK_RULE
 from contest.services.results.score_sheet import score_sheet_csv, score_sheet_xlsx
@@ -89,25 +103,26 @@ def score_sheet_xlsx_download(round_id: int):
 def _score_sheet(round_id: int, kind: str):
     """The round's 评分汇总表: every judge's points per criterion, the dropped scores marked (streamed CSV, or
     XLSX built in a temporary file). Judges are named for organizers (评委1, 评委2 … for others in a blind
-    round)."""
+    round). A round of more than ``EXPORT_DIRECT_MAX_ENTRIES`` entries is exported by a background job: the
+    answer is a redirect to the job's page."""
     round_ = db.get_or_404(Round, round_id)
-    reveal = True  # the organizer; a read-only supervisor sees pseudonyms in blind rounds
-    name = f"{round_.contest.code}-{round_.name}-score-sheet.{kind}"
+    reveal = roles.is_organizer(current_user, round_.contest_id)  # a supervisor reads 评委1, 评委2 … in blind rounds
+    if needs_job(round_):
+        job = request_score_sheet(round_=round_, fmt=kind, reveal_judges=reveal, requested_by=current_user,
+                                  locale=str(get_locale()))
+        db.session.commit()
+        tasks.enqueue("run_export", job.id)
+        return redirect(url_for("exports.job", job_id=job.id))
+    name = score_sheet_name(round_, kind)
     if kind == "csv":
         response = Response(stream_with_context(score_sheet_csv(round_, reveal_judges=reveal)),
                             mimetype=CSV_MIMETYPE)
-        response.headers["Content-Disposition"] = _attachment(name)
+        response.headers["Content-Disposition"] = attachment_disposition(name)
     else:
         response = send_file(score_sheet_xlsx(round_, reveal_judges=reveal), mimetype=XLSX_MIMETYPE,
                              as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _attachment(filename: str) -> str:
-    """A Content-Disposition value with the UTF-8 name (RFC 6266) and an ASCII fallback."""
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def _fully_reviewed_only() -> bool:

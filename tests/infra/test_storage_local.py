@@ -122,3 +122,14 @@ def test_save_and_put_file_recreate_a_folder_a_concurrent_delete_removed(storage
             assert path.stat().st_size == stored.bytes > 0
             assert name == "replace" or path.stat().st_ino == source.stat().st_ino  # linked, not copied
         storage.delete(key)
+
+
+def test_send_with_a_download_name_answers_an_attachment(app, storage):
+    key = storage.save(new_key("exports", ".csv"), io.BytesIO(b"a,b\r\n")).key
+    with app.test_request_context():
+        response = storage.send(key, mimetype="text/csv", download_name="XH2026-初评-score-sheet.csv")
+        response.direct_passthrough = False
+        assert response.get_data() == b"a,b\r\n"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"XH2026--score-sheet.csv\"; "
+        "filename*=UTF-8''XH2026-%E5%88%9D%E8%AF%84-score-sheet.csv")

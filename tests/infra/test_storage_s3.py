@@ -156,6 +156,18 @@ def test_send_redirects_to_a_presigned_url_that_serves_byte_ranges(storage):
 
 
 @s3
+def test_send_with_a_download_name_makes_the_bucket_answer_an_attachment(storage):
+    key = storage.save(new_key("exports", ".csv"), io.BytesIO(b"a,b\r\n")).key
+
+    response = storage.send(key, mimetype="text/csv", download_name="评分汇总表.csv")
+
+    status, headers, body = fetch(response.headers["Location"])
+    assert (status, body) == (200, b"a,b\r\n")
+    assert headers["Content-Disposition"] == (
+        "attachment; filename=\"download.csv\"; filename*=UTF-8''%E8%AF%84%E5%88%86%E6%B1%87%E6%80%BB%E8%A1%A8.csv")
+
+
+@s3
 def test_presigned_url_honours_expires(storage):
     url = storage.presigned_url("x", expires=42)
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["42"]

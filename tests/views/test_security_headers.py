@@ -6,7 +6,7 @@ import re
 import pytest
 
 from contest import create_app
-from contest.models import Assignment, EntryState, Video, VideoState
+from contest.models import Assignment, EntryState, ExportJob, ExportState, Video, VideoState
 from contest.infra.storage import get_storage, new_key
 from tests.conftest import media
 from tests.people import Role
@@ -16,7 +16,7 @@ PLAIN = "plain_h264_aac_1280x720_25fps.mp4"
 ROLE_OF_BLUEPRINT = {"main": None, "auth": None, "static": None, "submissions": Role.CREATOR,
                      "watch": Role.CREATOR, "judging": Role.JUDGE, "organizer": Role.ORGANIZER,
                      "results": Role.ORGANIZER, "stats": Role.ORGANIZER, "rounds": Role.ORGANIZER,
-                     "audit": Role.ORGANIZER, "admin": Role.ORGANIZER}
+                     "audit": Role.ORGANIZER, "admin": Role.ORGANIZER, "exports": Role.ORGANIZER}
 EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                 "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
                 "form-action 'self'; frame-ancestors 'none'")
@@ -45,10 +45,14 @@ def world(db, make_user, make_contest, make_entry):
                         sha256=rendition.sha256, state=VideoState.READY, rendition_key=rendition.key,
                         preview_key=rendition.key, poster_key=poster.key)
     db.session.add(Assignment(entry=entry, judge=users[Role.JUDGE]))
+    export = ExportJob(kind="score_sheet", format="csv", params={}, contest=contest, file_name="EN.csv",
+                       requested_by=users[Role.ORGANIZER], state=ExportState.DONE, bytes=4,
+                       storage_key=storage.save(new_key("exports", ".csv"), io.BytesIO(b"a,b\n")).key)
+    db.session.add(export)
     db.session.commit()
     return {"users": users, "values": {"entry_id": entry.id, "contest_id": contest.id, "code": "en",
                                       "round_id": contest.rounds[0].id,
-                                      "user_id": users[Role.JUDGE].id,
+                                      "user_id": users[Role.JUDGE].id, "job_id": export.id,
                                       "filename": "css/app.css"}}
 
 

@@ -13,6 +13,7 @@ from contest.infra.storage.base import (  # noqa: F401  (the interface, importab
     Storage,
     StorageError,
     StoredFile,
+    attachment_disposition,
     is_disk_full,
     new_key,
 )

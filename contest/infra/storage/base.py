@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
+from urllib.parse import quote
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -50,6 +51,17 @@ def new_key(kind: str, suffix: str = "") -> str:
     return f"{kind}/{token[:2]}/{token}{suffix}"
 
 
+def attachment_disposition(filename: str) -> str:
+    """A ``Content-Disposition`` value that saves the bytes as ``filename``: the UTF-8 name (RFC 6266,
+    ``filename*``) and an ASCII fallback for old clients (``download.csv`` when no letter of the name is
+    ASCII)."""
+    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "")
+    stem, dot, extension = ascii_name.rpartition(".")
+    if not (stem if dot else extension).strip("-_ ."):
+        ascii_name = "download" + dot + extension if dot else "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
 class Storage:
     """Interface every backend implements with the same signatures."""
 
@@ -79,7 +91,7 @@ class Storage:
     def exists(self, key: str) -> bool:
         raise NotImplementedError
 
-    def send(self, key: str, *, mimetype: str):
+    def send(self, key: str, *, mimetype: str, download_name: str | None = None):
         """A Flask response streaming ``key``, honouring HTTP Range and conditional requests (or a redirect
-        to a URL that does)."""
+        to a URL that does); with ``download_name`` the browser saves it as an attachment of that name."""
         raise NotImplementedError

@@ -19,6 +19,7 @@ from contest.infra.storage.base import (
     Storage,
     StorageError,
     StoredFile,
+    attachment_disposition,
 )
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,11 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
-    def send(self, key: str, *, mimetype: str):
-        return send_file(self._path(key), mimetype=mimetype, conditional=True, max_age=0)
+    def send(self, key: str, *, mimetype: str, download_name: str | None = None):
+        response = send_file(self._path(key), mimetype=mimetype, conditional=True, max_age=0)
+        if download_name is not None:
+            response.headers["Content-Disposition"] = attachment_disposition(download_name)
+        return response
 
     def clear_tmp(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

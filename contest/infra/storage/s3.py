@@ -44,6 +44,7 @@ from contest.infra.storage.base import (
     Storage,
     StorageError,
     StoredFile,
+    attachment_disposition,
 )
 
 log = logging.getLogger(__name__)
@@ -186,19 +187,24 @@ class S3Storage(Storage):
             raise StorageError(f"head {key}: {exc}") from exc
         return True
 
-    def send(self, key: str, *, mimetype: str):
+    def send(self, key: str, *, mimetype: str, download_name: str | None = None):
         """A 302 to a presigned GET URL of ``key`` valid ``S3_PRESIGN_EXPIRES`` seconds; the bucket serves the
-        bytes with HTTP Range support. The redirect itself is marked ``Cache-Control: no-store``."""
-        response = redirect(self.presigned_url(key, mimetype=mimetype), code=302)
+        bytes with HTTP Range support (as an attachment named ``download_name`` when given). The redirect
+        itself is marked ``Cache-Control: no-store``."""
+        response = redirect(self.presigned_url(key, mimetype=mimetype, download_name=download_name), code=302)
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def presigned_url(self, key: str, *, expires: int | None = None, mimetype: str | None = None) -> str:
+    def presigned_url(self, key: str, *, expires: int | None = None, mimetype: str | None = None,
+                      download_name: str | None = None) -> str:
         """A GET URL of ``key`` that works without credentials for ``expires`` seconds (default
-        ``S3_PRESIGN_EXPIRES``); ``mimetype`` sets the ``Content-Type`` the bucket answers with."""
+        ``S3_PRESIGN_EXPIRES``); ``mimetype`` sets the ``Content-Type`` the bucket answers with,
+        ``download_name`` a ``Content-Disposition`` saving it under that name."""
         params = {"Bucket": self.bucket, "Key": self.object_key(key)}
         if mimetype:
             params["ResponseContentType"] = mimetype
+        if download_name:
+            params["ResponseContentDisposition"] = attachment_disposition(download_name)
         return self.signer.generate_presigned_url("get_object", Params=params,
                                                   ExpiresIn=expires or self.presign_expires)
 

@@ -97,6 +97,11 @@ def audit_rows(*, filters: AuditFilter) -> Iterator:
     yield from db.session.execute(stmt)
 
 
+def audit_count(*, filters: AuditFilter) -> int:
+    """Number of events matching ``filters`` (one query)."""
+    return db.session.scalar(select(func.count()).select_from(_events(filters).subquery()))
+
+
 def entry_id_of(*, contest_id: int, number: str) -> int | None:
     """The id of the contest's entry numbered ``number`` (``XH2026-0001``, case ignored), or None."""
     number = (number or "").strip().upper()
