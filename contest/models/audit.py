@@ -51,6 +51,7 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_DEACTIVATED = "account.deactivated"
     ACCOUNT_REACTIVATED = "account.reactivated"
     ACCOUNT_SIGNED_OUT = "account.signed_out"
+    MEMBERSHIP_DECIDED = "account.membership_decided"
 
 
 class AuditEvent(db.Model):

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from contest.extensions import db
-from contest.models import PLATFORM_LABELS, Membership, User, utcnow
+from contest.services.audit.record import record
+from contest.models import PLATFORM_LABELS, AuditAction, Membership, User, utcnow
 from contest.services.accounts.errors import AccountError
 from contest.services.results.exports import FORMULA_TRIGGERS
 
@@ -45,8 +46,11 @@ def decide(*, user: User, by: User, approve: bool, reason: str = "") -> None:
         raise MembershipError(_("Give the reason for the refusal; the applicant reads it."))
     if len(reason) > 1000:
         raise MembershipError(_("The reason may have at most %(max)d characters.", max=1000))
+    before = user.membership
     user.membership, user.membership_reason, user.membership_decided_at = target, reason, utcnow()
     db.session.flush()
+    record(AuditAction.MEMBERSHIP_DECIDED, contest_id=None, subject_user_id=user.id,
+           before={"membership": before}, after={"membership": target}, reason=reason)
 
 
 def members(*, state: Membership | None = None) -> list[User]:

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     AuditAction.ROUND_SETTINGS_CHANGED: _l("Round settings changed"),
     AuditAction.ROLE_GRANTED: _l("Role granted"),
     AuditAction.ROLE_REVOKED: _l("Role revoked"),
+    AuditAction.MEMBERSHIP_DECIDED: _l("Membership decided"),
     AuditAction.CONTEST_CREATED: _l("Contest created"),
     AuditAction.CONTEST_SETTINGS_CHANGED: _l("Contest settings changed"),
     AuditAction.RUBRIC_CHANGED: _l("Rubric changed"),

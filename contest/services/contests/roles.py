@@ -17,7 +17,8 @@ from sqlalchemy import delete, exists, func, select
 
 from contest.errors import DomainError
 from contest.extensions import db
-from contest.models import Contest, ContestRole, ContestRoleName, Entry, User, utcnow
+from contest.services.audit.record import record
+from contest.models import AuditAction, Contest, ContestRole, ContestRoleName, Entry, User, utcnow
 
 ORGANIZER, JUDGE, SUPERVISOR = ContestRoleName.ORGANIZER, ContestRoleName.JUDGE, ContestRoleName.SUPERVISOR
 #: Roles that see a contest's organizer pages.
@@ -111,6 +112,7 @@ def grant_role(*, contest: Contest, user: User, role: ContestRoleName, by: User 
                         granted_by_id=by.id if by is not None else None, granted_at=utcnow())
     db.session.add(grant)
     db.session.flush()
+    record(AuditAction.ROLE_GRANTED, contest_id=contest.id, subject_user_id=user.id, after={"role": role})
     db.session.expire(user, ["grants"])
     return grant
 
@@ -120,6 +122,8 @@ def revoke_role(*, grant: ContestRole, by: User) -> None:
     The judge's assignments and reviews stay; without the grant they no longer see them."""
     if grant.role not in grantable_roles(by, grant.contest_id):
         raise RoleError(_("You may not revoke this role in this contest."), status=403)
+    record(AuditAction.ROLE_REVOKED, contest_id=grant.contest_id, subject_user_id=grant.user_id,
+           before={"role": grant.role})
     db.session.execute(delete(ContestRole).where(ContestRole.id == grant.id))
     db.session.expire_all()
 
