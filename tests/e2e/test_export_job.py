@@ -4,7 +4,7 @@ the file under its name."""
 import pytest
 
 from contest.infra import tasks
-from contest.models import Role
+from tests.people import Role
 from contest.services.exports.jobs import request_score_sheet, run_export
 from tests.e2e.conftest import log_in, screenshot
 from tests.e2e.test_csp import RECORDER

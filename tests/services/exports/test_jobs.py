@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 from contest.infra.tasks import enqueue
-from contest.models import ExportJob, ExportState, Role, utcnow
+from contest.models import ExportJob, ExportState, utcnow
+from tests.people import Role
 from contest.services.exports import jobs
 from contest.services.exports.jobs import expire_exports, request_export, request_score_sheet, run_export
 from tests.conftest import stored_copy, stored_keys

@@ -3,7 +3,8 @@ start hook queues the jobs left queued or running."""
 import pytest
 
 from contest.infra import tasks
-from contest.models import ExportJob, ExportState, Role
+from contest.models import ExportJob, ExportState
+from tests.people import Role
 from contest.services.exports.jobs import request_score_sheet
 from tests.conftest import stored_copy
 from tests.services.results.test_standings import scored  # noqa: F401  (fixture)

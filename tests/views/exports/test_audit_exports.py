@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from contest.models import ExportJob, Role
+from contest.models import ExportJob
+from tests.people import Role
 from tests.views.audit.test_audit_views import world  # noqa: F401  (fixture)
 
 

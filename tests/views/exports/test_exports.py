@@ -7,7 +7,8 @@ import re
 import openpyxl
 import pytest
 
-from contest.models import ExportJob, ExportState, Role
+from contest.models import ExportJob, ExportState
+from tests.people import Role
 from tests.services.results.test_standings import scored  # noqa: F401  (fixture)
 
 
