@@ -22,7 +22,7 @@ from contest.services.judging import queries as judging_queries
 from contest.services.judging import reviews as judging
 from contest.services.judging import recusal, rounds
 from contest.services.judging import voiding
-from contest.services.submissions.projections import for_judge
+from contest.services.submissions.projections import for_judge, for_judge_queue
 
 bp = Blueprint("judging", __name__)
 require_any_grant(bp, ContestRoleName.JUDGE)
@@ -35,7 +35,7 @@ def queue():
                                                    per_page=current_app.config["PAGE_SIZE"])
     notices = voiding.voided_notices(assignment_ids=[a.id for a in assignments.items])
     return render_template("judging/queue.html", assignments=assignments, done=assignments.submitted,
-                           total=assignments.total, notices=notices)
+                           total=assignments.total, notices=notices, groups=for_judge_queue(assignments.groups))
 
 
 @bp.route("/entries/<int:entry_id>", methods=["GET", "POST"])

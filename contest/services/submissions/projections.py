@@ -155,3 +155,51 @@ def for_organizer(entry: Entry) -> OrganizerEntry:
                           submitted_at=entry.submitted_at, category=_category(entry), contest=_contest(entry),
                           creator_name=entry.creator.display_name, creator_username=entry.creator.username,
                           video=_video(entry.video, with_error=True))
+
+
+@dataclass(frozen=True)
+class JudgeQueueRow:
+    """One row of a judge's queue: the entry's ``number``, ``title`` (the organizer's blind title in a blind
+    round, when written), ``category`` and ``round_name``; ``poster`` whether a poster can be shown;
+    ``review_state`` (a :class:`~contest.models.ReviewState`, None when not started) and the judge's own
+    ``total`` (points out of 100). Nothing about who made the entry."""
+
+    assignment_id: int
+    entry_id: int
+    number: str
+    title: str
+    category: str
+    round_name: str
+    poster: bool
+    review_state: object | None
+    total: object | None
+
+
+@dataclass(frozen=True)
+class JudgeQueueGroup:
+    """The rows of one contest on a page of the queue, with the judge's ``submitted`` of ``total`` reviews in
+    that contest."""
+
+    contest_id: int
+    contest_title: str
+    submitted: int
+    total: int
+    rows: tuple[JudgeQueueRow, ...]
+
+
+def for_judge_queue(groups) -> list[JudgeQueueGroup]:
+    """The judge's projection of a queue page's groups (:class:`contest.services.judging.queries.QueueGroup`:
+    contest, submitted, total, assignments with entry, category, video, round and review loaded)."""
+    return [JudgeQueueGroup(contest_id=group.contest.id, contest_title=group.contest.title,
+                            submitted=group.submitted, total=group.total,
+                            rows=tuple(_queue_row(a) for a in group.assignments)) for group in groups]
+
+
+def _queue_row(assignment) -> JudgeQueueRow:
+    entry, review, video, round_ = assignment.entry, assignment.review, assignment.entry.video, assignment.round
+    title = (entry.blind_title or entry.title) if round_.blind else entry.title
+    return JudgeQueueRow(assignment_id=assignment.id, entry_id=entry.id, number=entry.number, title=title,
+                         category=entry.category.name, round_name=round_.name,
+                         poster=bool(video and video.state == VideoState.READY and video.poster_key),
+                         review_state=review.state if review is not None else None,
+                         total=review.total if review is not None else None)
