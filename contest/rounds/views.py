@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from contest.auth.access import require_contest_staff
+from contest.auth.access import may_change, require_contest_staff
 from contest.errors import DomainError
 from contest.extensions import db
 from sqlalchemy import func, select
@@ -41,7 +41,7 @@ require_contest_staff(bp)
 @bp.context_processor
 def _labels():
     return {"AGGREGATION_LABELS": AGGREGATION_LABELS, "VISIBILITY_LABELS": VISIBILITY_LABELS,
-            "PROMOTION_LABELS": PROMOTION_LABELS, "now": utcnow()}
+            "PROMOTION_LABELS": PROMOTION_LABELS, "now": utcnow(), "may_change": may_change}
 
 
 @bp.route("/contests/<int:contest_id>/rounds", methods=["GET", "POST"])

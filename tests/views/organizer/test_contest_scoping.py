@@ -188,3 +188,19 @@ def test_a_revoked_judge_no_longer_sees_that_contests_assignments(client, db, lo
     roles.revoke_role(grant=grant, by=contests["A"]["organizer"])
     db.session.commit()
     assert client.get(f"/judge/entries/{entry_id}").status_code == 403  # no judge grant left anywhere
+
+
+def test_a_supervisor_is_not_offered_forms_they_may_not_send(client, db, login, contests):
+    login(contests["A"]["supervisor"])
+    args = contests["A"]["args"]
+    entry = client.get(f"/organizer/entries/{args['entry_id']}").text
+    assert 'method="post"' not in main_of(entry)
+    for url in (f"/organizer/contests/{args['contest_id']}/rounds", f"/organizer/rounds/{args['round_id']}/edit",
+                f"/organizer/contests/{args['contest_id']}/conflicts"):
+        page = client.get(url).text
+        assert 'method="post"' not in main_of(page), url
+
+
+def main_of(page: str) -> str:
+    """The page's own content (the navigation bar holds the log-out form)."""
+    return page.split("<main", 1)[1].split("</main>", 1)[0]
