@@ -47,12 +47,23 @@ def normalise_org(name: str | None) -> str:
     dropped at the end; every whitespace, punctuation, symbol and control/format character removed
     (Unicode categories Z*, P*, S*, C*: spaces, full-width spaces, zero-width spaces, （）【】·、，.-& …)
     and NFKC again (a combining mark left alone composes with its letter); then the Chinese company forms
-    of :data:`CN_COMPANY_SUFFIXES` dropped from the end until none is left (not past a 分公司).
+    of :data:`CN_COMPANY_SUFFIXES` dropped from the end until none is left (not past a 分公司). These steps
+    are repeated until the key no longer changes (removing punctuation or a Chinese form can expose a Latin
+    form: "C:O" → "co" → ""), so the key is a fixed point: ``normalise_org(normalise_org(x)) ==
+    normalise_org(x)``.
     Placeholders in :data:`NO_ORG` ("无", "个人", "N/A" …) give ``""``.
 
     ``"杭州 星河传媒有限公司"``, ``"杭州星河传媒有限责任公司"``, ``"杭州星河传媒（有限公司）"`` and
     ``"杭州星河传媒（集团）股份有限公司"`` all give ``"杭州星河传媒"``.
     """
+    key = _normalise_once(name)
+    while key and (again := _normalise_once(key)) != key:
+        key = again
+    return key
+
+
+def _normalise_once(name: str | None) -> str:
+    """One pass of :func:`normalise_org`'s steps."""
     if not name:
         return ""
     text = unicodedata.normalize("NFKC", name).casefold().strip()

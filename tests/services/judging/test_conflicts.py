@@ -124,3 +124,8 @@ def test_the_index_finds_exactly_the_pairs_a_pairwise_comparison_finds(seed):
             if mine & theirs or judge.user_id in entry.creator_user_ids:
                 expected.add((judge.judge_id, entry.entry_id))
     assert set(derive_conflicts(judges, entries)) == expected
+
+
+@pytest.mark.parametrize("name, key", [("C:O", ""), ("Ltd Co", ""), ("星河 co 公司", "星河"), ("星河c.o.", "星河")])
+def test_forms_exposed_by_another_step_are_dropped_too_and_the_key_is_stable(name, key):
+    assert normalise_org(name) == key and normalise_org(key) == key
