@@ -1,5 +1,5 @@
-"""Judging results at province scale: a round's standings per aggregation method against one SQL ``avg …
-GROUP BY``, and the 评分汇总表 (score sheet) export's memory and XLSX/CSV time at two sizes.
+"""Judging results at province scale: a round's standings per aggregation method against one SQL
+``avg … GROUP BY``, and the 评分汇总表 (score sheet) export's memory and XLSX/CSV time at two sizes.
 
     .venv/bin/python bench/bench_judging.py [--entries 100000] [--small 10000] [--runs 3] [--profile]
 
@@ -9,9 +9,9 @@ submitted entries, each entry assigned in round 1 to 5 judges spread evenly, eve
 submitted review (totals derived from the ids: entry quality + judge leniency + noise, weighted 40/30/30), so
 500,000 submitted reviews over 100,000 entries by default.
 
-Standings: :func:`contest.services.results.standings.compute` of the big round with ``round.aggregation`` set to
-each method (not saved), each run in a fresh session as a request would, against the baseline ``SELECT
-a.entry_id, avg(r.total) … GROUP BY a.entry_id`` over the same submitted reviews, fetched in full. Runs
+Standings: :func:`contest.services.results.standings.compute` of the big round with ``round.aggregation``
+set to each method (not saved), each run in a fresh session as a request would, against the baseline
+``SELECT a.entry_id, avg(r.total) … GROUP BY a.entry_id`` over the same submitted reviews, fetched in full. Runs
 alternate (baseline, then every method, ``--runs`` times); medians of wall time and of CPU time (this process
 plus its PostgreSQL backend, from /proc). Goals: mean and trimmed mean ≤ 3×, z-score ≤ 5×. ``--profile``
 prints cProfile's top functions of one compute (mean).
@@ -111,9 +111,10 @@ def bench_standings(round_id: int, runs: int) -> dict[str, list[tuple[float, flo
 
 
 def print_standings(times: dict[str, list[tuple[float, float]]], entries: int, reviews: int) -> None:
-    print(f"\nStandings of a round: {reviews:,} submitted reviews of {entries:,} entries by {JUDGES:,} judges "
-          f"(medians of {len(next(iter(times.values())))} alternating runs)\n")
-    print(f"{'job':<44} {'wall s':>7} {'vs SQL':>7} {'CPU s':>7} {'vs SQL':>7} {'goal':>5}   (wall min–max s)")
+    print(f"\nStandings of a round: {reviews:,} submitted reviews of {entries:,} entries by {JUDGES:,} "
+          f"judges (medians of {len(next(iter(times.values())))} alternating runs)\n")
+    print(f"{'job':<44} {'wall s':>7} {'vs SQL':>7} {'CPU s':>7} {'vs SQL':>7} {'goal':>5}"
+          "   (wall min–max s)")
     base_wall, base_cpu = (statistics.median(t[i] for t in next(iter(times.values()))) for i in (0, 1))
     goals = {f"compute(round_), {method.value}": goal for method, goal in GOALS.items()}
     for label, values in times.items():
@@ -170,8 +171,8 @@ def bench_export(app, round_id: int) -> dict[str, tuple[float, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entries", type=int, default=100_000, help="entries of the big round (default 100,000)")
-    parser.add_argument("--small", type=int, default=10_000, help="entries of the small round (default 10,000)")
+    parser.add_argument("--entries", type=int, default=100_000, help="entries of the big round")
+    parser.add_argument("--small", type=int, default=10_000, help="entries of the small round")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each standings job (default 3)")
     parser.add_argument("--profile", action="store_true", help="cProfile one standings compute")
     parser.add_argument("--skip-export", action="store_true")
@@ -204,7 +205,8 @@ def main() -> None:
                 (csv_s, csv_mb), (xlsx_s, xlsx_mb) = result["csv"], result["xlsx"]
                 print(f"{entries:>8,} {csv_s:>7.2f} {xlsx_s:>7.2f} {xlsx_s / csv_s:>8.2f}× {csv_mb:>12.1f} "
                       f"{xlsx_mb:>13.1f}", flush=True)
-            print("\ngoals: peak ≤ 64 MB and the same at both sizes; XLSX ≤ 10× CSV. Times without tracemalloc.")
+            print("\ngoals: peak ≤ 64 MB and the same at both sizes; XLSX ≤ 10× CSV. Times without "
+                  "tracemalloc.")
         print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         with psycopg.connect(SERVER + "postgres", autocommit=True) as admin:

@@ -159,8 +159,8 @@ def add_contest(app, *, code: str, entries: int, now) -> dict:
 
 
 def review_points(entry: int, judge: int) -> tuple[Decimal, Decimal, Decimal]:
-    """Points (0..10, 2 dp) a judge gives an entry on each criterion, derived from the ids: the entry's quality
-    (4–8) plus the judge's leniency (−1.5…+1.5) plus noise (0–1.99), so standings differ."""
+    """Points (0..10, 2 dp) a judge gives an entry on each criterion, derived from the ids: the entry's
+    quality (4–8) plus the judge's leniency (−1.5…+1.5) plus noise (0–1.99), so standings differ."""
     quality = 400 + (entry * 2654435761) % 401
     leniency = (judge * 40503) % 301 - 150
     return tuple(Decimal(min(1000, max(0, quality + leniency + (entry * 7919 + judge * 104729 * c) % 200)))
@@ -182,9 +182,9 @@ def copy_entries(conn, contest: dict, accounts: dict, *, entries: int, now, miss
         with cur.copy("COPY entry (id, contest_id, category_id, creator_id, number, title, description, "
                       "state, submitted_at, created_at, updated_at) FROM STDIN") as copy:
             for n, i in enumerate(entry_ids):
-                copy.write_row((i, contest["contest"], contest["categories"][i % 2],
-                                creators[n // PER_CREATOR % len(creators)], f"{code}-{n + 1:06d}", f"作品 {n + 1}",
-                                "", "submitted", now, now, now))
+                creator = creators[n // PER_CREATOR % len(creators)]
+                copy.write_row((i, contest["contest"], contest["categories"][i % 2], creator,
+                                f"{code}-{n + 1:06d}", f"作品 {n + 1}", "", "submitted", now, now, now))
         with cur.copy("COPY video (id, entry_id, original_name, original_key, poster_key, state, attempts, "
                       "rotation, bytes, sha256, created_at) FROM STDIN") as copy:
             for i in entry_ids:

@@ -144,7 +144,8 @@ def _entries_of(round_: Round) -> list[RankedEntry]:
         .where(Entry.id.in_(round_entry_ids(round_))).order_by(Entry.number)
     ):
         ref = categories.setdefault(category_id, CategoryRef(category_id, category))
-        entries.append(RankedEntry(entry_id, number, title, category_id, ref, CreatorRef(creator_id, creator)))
+        creator_ref = CreatorRef(creator_id, creator)
+        entries.append(RankedEntry(entry_id, number, title, category_id, ref, creator_ref))
     return entries
 
 
