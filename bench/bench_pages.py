@@ -3,12 +3,18 @@
     .venv/bin/python bench/bench_pages.py [--requests 200] [--clients 4] [--reseed]
 
 Creates the database ``contest_bench`` on 127.0.0.1 (user postgres) when missing and seeds it with COPY
-(~20 s); later runs reuse it as long as the schema the models describe (tables and indexes) and the seed sizes
+(1–3 min); later runs reuse it as long as the schema the models describe (tables and indexes) and the seed sizes
 are those it was seeded with, else it is rebuilt (``--reseed`` forces that). Then it starts gunicorn
 (``gunicorn -c gunicorn.conf.py wsgi:app``) on a free port against it, logs in an organizer and a judge, and
 sends a fixed number of GET requests per page from a few client threads; the pages that show the kept
 judging-progress numbers run for ``PROGRESS_CACHE_S`` seconds at least, so that every worker's recounting is
-in the figure as often as it happens in use.
+in the figure as often as it happens in use. The organizer's results page (standings of round 1, computed on
+first use and kept per process for ``MAX_AGE_S`` seconds, contest/services/results/standings.py) is timed once
+cold, its first request (one worker computes the standings), then measured kept like the other pages.
+Every assignment is in the contest's round 1; an entry's first assignment has a submitted review, of the
+others 5 % have no review yet, 5 % a draft and 90 % a submitted one (~480,000 reviews, ~460,000 submitted),
+with points derived from the ids (entry quality, judge leniency, noise: :func:`review_points`) so that the
+standings differ.
 
 Prints requests/s and the median latency of each page and its ratio to the baseline (the login page: the full
 Flask stack — session, locale, template — without a database query). The baseline is measured before the first

@@ -10,6 +10,7 @@ their formulas are in :mod:`contest.services.results.aggregation`; the ranking r
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +33,8 @@ from contest.services.results.scores import gc_paused
 
 #: Seconds a process keeps standings it computed (a write in the same process drops them at once).
 MAX_AGE_S = 60.0
+#: One computation at a time in a process (each takes seconds and most of a core at 100,000 entries).
+_COMPUTING = threading.Lock()
 #: Entry flags, in the order pages list them.
 ENTRY_FLAGS = (STRONG_DISAGREEMENT, TRIM_FELL_BACK, ZERO_SPREAD_JUDGE)
 
@@ -123,7 +126,10 @@ def round_standings(round_: Round, *, fully_reviewed_only: bool = False) -> Roun
     key = (round_.id, fully_reviewed_only, round_.aggregation, round_.trim_k)
     standings = kept.get(key)
     if standings is None:
-        standings = kept[key] = compute(round_, fully_reviewed_only=fully_reviewed_only)
+        with _COMPUTING:  # threads asking meanwhile wait for this result instead of computing it again
+            standings = kept.get(key)
+            if standings is None:
+                standings = kept[key] = compute(round_, fully_reviewed_only=fully_reviewed_only)
     return standings
 
 
