@@ -10,6 +10,7 @@ their formulas are in :mod:`contest.services.results.aggregation`; the ranking r
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -122,15 +123,21 @@ class RoundStandings:
 
 def round_standings(round_: Round, *, fully_reviewed_only: bool = False) -> RoundStandings:
     """The round's standings, computed at most once per change (see the module docstring)."""
-    kept = process_cache().get_or_count(STANDINGS, round_.contest_id, dict, max_age=MAX_AGE_S)
+    # the age counts from when each standings were computed: computing takes a minute on a loaded machine at
+    # 100,000 entries, and counted from before it, standings would be stale as soon as they were ready
+    kept = process_cache().get_or_count(STANDINGS, round_.contest_id, dict, max_age=math.inf)
     key = (round_.id, fully_reviewed_only, round_.aggregation, round_.trim_k)
     standings = kept.get(key)
-    if standings is None:
+    if not _fresh(standings):
         with _COMPUTING:  # threads asking meanwhile wait for this result instead of computing it again
             standings = kept.get(key)
-            if standings is None:
+            if not _fresh(standings):
                 standings = kept[key] = compute(round_, fully_reviewed_only=fully_reviewed_only)
     return standings
+
+
+def _fresh(standings: RoundStandings | None) -> bool:
+    return standings is not None and (utcnow() - standings.computed_at).total_seconds() < MAX_AGE_S
 
 
 def review_rows(round_: Round) -> list[tuple[int, int, int, Decimal]]:
