@@ -121,9 +121,14 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
         if scores is not None:
             row.total = scores.get(row.entry.id)
 
-    key = _sort_key(contest.criteria)
+    sort_key = _sort_key(contest.criteria)
     rankable = [row for row in rows.values()
                 if row.total is not None and (row.fully_reviewed or not fully_reviewed_only)]
+    keys = {row.entry.id: sort_key(row) for row in rankable}  # once per row, not at every sort and rank
+
+    def key(row: ResultRow) -> tuple:
+        return keys[row.entry.id]
+
     ranked = sorted(rankable, key=key, reverse=True)
     _assign_ranks(ranked, key, "rank")
     by_category = sorted(ranked, key=lambda row: row.entry.category_id)

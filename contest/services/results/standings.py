@@ -27,6 +27,7 @@ from contest.services.results.aggregation import (
     TRIM_FELL_BACK,
     ZERO_SPREAD_JUDGE,
     EntryAggregate,
+    TrimmedMean,
     aggregate_round,
 )
 from contest.services.results.ranking import rank_entries
@@ -186,6 +187,16 @@ def _score(method: Aggregation, agg: EntryAggregate) -> Decimal | None:
 _METHOD_FLAGS = {TRIM_FELL_BACK: Aggregation.TRIMMED_MEAN, ZERO_SPREAD_JUDGE: Aggregation.ZSCORE}
 
 
+def _dropped_review_ids(trimmed: TrimmedMean) -> tuple[int, ...]:
+    """``trimmed.dropped_review_ids`` (the low ones first) read from its sorted rows ``(thousandths,
+    review_id, judge_id)``, without making the dropped reviews' Decimal points (~15 % of computing the
+    standings)."""
+    if not trimmed.trimmed:
+        return ()
+    k, rows = trimmed.k, trimmed.rows
+    return tuple(review_id for _milli, review_id, _judge in rows[:k] + rows[-k:])
+
+
 def _standing(row, agg: EntryAggregate | None, method: Aggregation) -> Standing:
     entry = row.entry
     flags = frozenset(f for f in agg.flags if _METHOD_FLAGS.get(f, method) == method) if agg else frozenset()
@@ -195,5 +206,5 @@ def _standing(row, agg: EntryAggregate | None, method: Aggregation) -> Standing:
         assigned=row.assigned, mean=row.mean, score=row.total,
         median=agg.median if agg else None, trimmed=agg.trimmed.value if agg else None,
         adjusted=agg.adjusted if agg else None, std=agg.std if agg else None, range=agg.range if agg else None,
-        flags=flags, dropped_review_ids=agg.trimmed.dropped_review_ids if agg else (),
+        flags=flags, dropped_review_ids=_dropped_review_ids(agg.trimmed) if agg else (),
         criterion_means=dict(row.criterion_means), rank=row.rank, category_rank=row.category_rank)
