@@ -40,6 +40,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_aggregation import backend_cpu  # noqa: E402
+from bench_audit_export import consume  # noqa: E402
 from bench_pages import add_accounts, add_contest, copy_entries, finish_seed  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -132,17 +133,6 @@ def profile_standings(round_id: int) -> None:
     db.session.remove()
     print("\ncProfile of one compute(round_), mean (top 25 by cumulative time):")
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
-
-
-def consume(export) -> None:
-    result = export()
-    if hasattr(result, "read"):
-        while result.read(1 << 16):
-            pass
-        result.close()
-    else:
-        for _chunk in result:
-            pass
 
 
 def bench_export(app, round_id: int) -> dict[str, tuple[float, float]]:
