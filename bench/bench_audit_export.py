@@ -43,10 +43,8 @@ def fill(events: int) -> None:
     db.session.commit()
 
 
-def measure(export) -> tuple[float, float]:
-    """Peak MiB and seconds of consuming ``export()`` in full."""
-    tracemalloc.start()
-    started = time.perf_counter()
+def consume(export) -> None:
+    """Call ``export()`` and read what it gives in full: a file read through and closed, or chunks dropped."""
     result = export()
     if hasattr(result, "read"):
         while result.read(1 << 16):
@@ -55,6 +53,13 @@ def measure(export) -> tuple[float, float]:
     else:
         for _chunk in result:
             pass
+
+
+def measure(export) -> tuple[float, float]:
+    """Peak MiB and seconds of consuming ``export()`` in full."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    consume(export)
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 1024**2
     tracemalloc.stop()

@@ -7,14 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from contest.extensions import db
 from contest.models import (
     Assignment,
+    Category,
     Contest,
     Criterion,
     CriterionScore,
@@ -23,6 +24,7 @@ from contest.models import (
     Review,
     ReviewState,
     Round,
+    User,
 )
 from contest.services.judging.rounds import current_round, round_entry_ids
 
@@ -36,6 +38,29 @@ TIE_BREAK_RULE = _l(
 )
 
 
+class CategoryRef(NamedTuple):
+    id: int
+    name: str
+
+
+class CreatorRef(NamedTuple):
+    id: int
+    display_name: str
+
+
+class RankedEntry(NamedTuple):
+    """The columns of an entry a ranking shows, read as plain values (no ORM object: loading 100,000 entries
+    with their category and creator as ORM objects took several times as long); ``category.name`` and
+    ``creator.display_name`` read as on an :class:`~contest.models.Entry`."""
+
+    id: int
+    number: str
+    title: str
+    category_id: int
+    category: CategoryRef
+    creator: CreatorRef
+
+
 @dataclass
 class ResultRow:
     """One entry's result. ``total`` is the mean of its submitted reviews' totals (points out of 100, 3 dp),
@@ -44,7 +69,7 @@ class ResultRow:
     review coverage is ``reviews / assigned``); ``rank``/``category_rank`` are None for an entry left out of
     the ranking (no total, or not fully reviewed when only those are ranked)."""
 
-    entry: Entry
+    entry: RankedEntry
     criterion_means: dict[int, Decimal] = field(default_factory=dict)
     total: Decimal | None = None
     #: The raw mean of the submitted reviews' totals (equal to ``total`` unless the round ranks by another
@@ -88,13 +113,7 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
     entries.
     """
     round_ = round_ or current_round(contest)
-    entries = db.session.scalars(
-        select(Entry)
-        .where(Entry.id.in_(round_entry_ids(round_)))
-        .options(joinedload(Entry.category), joinedload(Entry.creator), joinedload(Entry.video))
-        .order_by(Entry.number)
-    ).all()
-    rows = {entry.id: ResultRow(entry=entry) for entry in entries}
+    rows = {entry.id: ResultRow(entry=entry) for entry in _entries_of(round_)}
     _fill_totals(round_, rows)
     _fill_criterion_means(round_, rows)
     for row in rows.values():
@@ -102,9 +121,14 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
         if scores is not None:
             row.total = scores.get(row.entry.id)
 
-    key = _sort_key(contest.criteria)
+    sort_key = _sort_key(contest.criteria)
     rankable = [row for row in rows.values()
                 if row.total is not None and (row.fully_reviewed or not fully_reviewed_only)]
+    keys = {row.entry.id: sort_key(row) for row in rankable}  # once per row, not at every sort and rank
+
+    def key(row: ResultRow) -> tuple:
+        return keys[row.entry.id]
+
     ranked = sorted(rankable, key=key, reverse=True)
     _assign_ranks(ranked, key, "rank")
     by_category = sorted(ranked, key=lambda row: row.entry.category_id)
@@ -112,6 +136,22 @@ def rank_entries(*, contest: Contest, fully_reviewed_only: bool = False,
         _assign_ranks(sorted(group, key=key, reverse=True), key, "category_rank")
     ranked.sort(key=lambda row: (row.rank, row.entry.number))
     return ranked + [row for row in rows.values() if row.rank is None]
+
+
+def _entries_of(round_: Round) -> list[RankedEntry]:
+    """The round's entries by number, as plain values (one query)."""
+    categories: dict[int, CategoryRef] = {}
+    entries = []
+    for entry_id, number, title, category_id, category, creator_id, creator in db.session.execute(
+        select(Entry.id, Entry.number, Entry.title, Entry.category_id, Category.name, Entry.creator_id,
+               User.display_name)
+        .join(Category, Category.id == Entry.category_id).join(User, User.id == Entry.creator_id)
+        .where(Entry.id.in_(round_entry_ids(round_))).order_by(Entry.number)
+    ):
+        ref = categories.setdefault(category_id, CategoryRef(category_id, category))
+        creator_ref = CreatorRef(creator_id, creator)
+        entries.append(RankedEntry(entry_id, number, title, category_id, ref, creator_ref))
+    return entries
 
 
 def _submitted_reviews_of(round_: Round):

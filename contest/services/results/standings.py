@@ -10,6 +10,8 @@ their formulas are in :mod:`contest.services.results.aggregation`; the ranking r
 """
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +27,7 @@ from contest.services.results.aggregation import (
     TRIM_FELL_BACK,
     ZERO_SPREAD_JUDGE,
     EntryAggregate,
+    TrimmedMean,
     aggregate_round,
 )
 from contest.services.results.ranking import rank_entries
@@ -32,6 +35,8 @@ from contest.services.results.scores import gc_paused
 
 #: Seconds a process keeps standings it computed (a write in the same process drops them at once).
 MAX_AGE_S = 60.0
+#: One computation at a time in a process (each takes seconds and most of a core at 100,000 entries).
+_COMPUTING = threading.Lock()
 #: Entry flags, in the order pages list them.
 ENTRY_FLAGS = (STRONG_DISAGREEMENT, TRIM_FELL_BACK, ZERO_SPREAD_JUDGE)
 
@@ -119,12 +124,21 @@ class RoundStandings:
 
 def round_standings(round_: Round, *, fully_reviewed_only: bool = False) -> RoundStandings:
     """The round's standings, computed at most once per change (see the module docstring)."""
-    kept = process_cache().get_or_count(STANDINGS, round_.contest_id, dict, max_age=MAX_AGE_S)
+    # the age counts from when each standings were computed: computing takes a minute on a loaded machine at
+    # 100,000 entries, and counted from before it, standings would be stale as soon as they were ready
+    kept = process_cache().get_or_count(STANDINGS, round_.contest_id, dict, max_age=math.inf)
     key = (round_.id, fully_reviewed_only, round_.aggregation, round_.trim_k)
     standings = kept.get(key)
-    if standings is None:
-        standings = kept[key] = compute(round_, fully_reviewed_only=fully_reviewed_only)
+    if not _fresh(standings):
+        with _COMPUTING:  # threads asking meanwhile wait for this result instead of computing it again
+            standings = kept.get(key)
+            if not _fresh(standings):
+                standings = kept[key] = compute(round_, fully_reviewed_only=fully_reviewed_only)
     return standings
+
+
+def _fresh(standings: RoundStandings | None) -> bool:
+    return standings is not None and (utcnow() - standings.computed_at).total_seconds() < MAX_AGE_S
 
 
 def review_rows(round_: Round) -> list[tuple[int, int, int, Decimal]]:
@@ -173,6 +187,16 @@ def _score(method: Aggregation, agg: EntryAggregate) -> Decimal | None:
 _METHOD_FLAGS = {TRIM_FELL_BACK: Aggregation.TRIMMED_MEAN, ZERO_SPREAD_JUDGE: Aggregation.ZSCORE}
 
 
+def _dropped_review_ids(trimmed: TrimmedMean) -> tuple[int, ...]:
+    """``trimmed.dropped_review_ids`` (the low ones first) read from its sorted rows ``(thousandths,
+    review_id, judge_id)``, without making the dropped reviews' Decimal points (~15 % of computing the
+    standings)."""
+    if not trimmed.trimmed:
+        return ()
+    k, rows = trimmed.k, trimmed.rows
+    return tuple(review_id for _milli, review_id, _judge in rows[:k] + rows[-k:])
+
+
 def _standing(row, agg: EntryAggregate | None, method: Aggregation) -> Standing:
     entry = row.entry
     flags = frozenset(f for f in agg.flags if _METHOD_FLAGS.get(f, method) == method) if agg else frozenset()
@@ -182,5 +206,5 @@ def _standing(row, agg: EntryAggregate | None, method: Aggregation) -> Standing:
         assigned=row.assigned, mean=row.mean, score=row.total,
         median=agg.median if agg else None, trimmed=agg.trimmed.value if agg else None,
         adjusted=agg.adjusted if agg else None, std=agg.std if agg else None, range=agg.range if agg else None,
-        flags=flags, dropped_review_ids=agg.trimmed.dropped_review_ids if agg else (),
+        flags=flags, dropped_review_ids=_dropped_review_ids(agg.trimmed) if agg else (),
         criterion_means=dict(row.criterion_means), rank=row.rank, category_rank=row.category_rank)
