@@ -69,7 +69,7 @@ def results(contest_id: int):
                                              ("fully_reviewed", 1 if _fully_reviewed_only() else None)) if value}
     return render_template("results/results.html", contest=contest, round=round_, standings=standings,
                            page=page, category=category, coverage=coverage, flagged=flagged, filters=filters,
-                           unfinished=sum(1 for r in standings.rows if not r.fully_reviewed),
+                           unfinished=standings.unfinished,
                            fully_reviewed=_fully_reviewed_only(), tie_break_rule=TIE_BREAK_RULE,
                            method_label=AGGREGATION_LABELS[round_.aggregation], flag_labels=FLAG_LABELS)
 

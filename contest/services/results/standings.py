@@ -105,6 +105,15 @@ class RoundStandings:
     judges: tuple[JudgeStanding, ...]
     computed_at: datetime
     by_entry: dict[int, Standing] = field(repr=False, default_factory=dict)
+    #: Entries not fully reviewed (counted once, with the standings).
+    unfinished: int = 0
+
+    def judges_to_show(self, limit: int = 50) -> list[JudgeStanding]:
+        """At most ``limit`` judges for the page: the flagged ones first (largest offset first), then the
+        others by name — a province-wide round has 1,000 judges."""
+        flagged = sorted((j for j in self.judges if j.flags), key=lambda j: -abs(j.offset or 0))
+        others = [j for j in self.judges if not j.flags]
+        return (flagged + others)[:limit]
 
     def filtered(self, *, category_id: int | None = None, coverage: str | None = None,
                  flagged: bool = False) -> list[Standing]:
@@ -170,7 +179,8 @@ def compute(round_: Round, *, fully_reviewed_only: bool = False) -> RoundStandin
                           key=lambda j: (j.name, j.judge_id)))
     return RoundStandings(round_id=round_.id, method=round_.aggregation, k=round_.trim_k,
                           fully_reviewed_only=fully_reviewed_only, rows=rows, judges=judges,
-                          computed_at=utcnow(), by_entry={row.entry_id: row for row in rows})
+                          computed_at=utcnow(), by_entry={row.entry_id: row for row in rows},
+                          unfinished=sum(1 for row in rows if not row.fully_reviewed))
 
 
 def _score(method: Aggregation, agg: EntryAggregate) -> Decimal | None:
