@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from contest.models import Assignment, Entry, VideoState
 from tests.people import Role
-from tests.conftest import SUBMIT_FORM, media
+from tests.conftest import SUBMIT_FORM, fetch_media, media
 
 pytestmark = pytest.mark.slow
 
@@ -74,9 +74,11 @@ def test_nothing_a_blind_judge_can_reach_names_the_creator(app, db, client, logi
         assert response.status_code == 200, url
         assert_anonymous(url, response.get_data(as_text=True) + json.dumps(dict(response.headers)))
     for kind in ("video", "preview", "poster"):
-        response = client.get(f"/watch/{entry_id}/{kind}")
-        assert response.status_code == 200, kind
-        data = response.get_data()
+        answer = client.get(f"/watch/{entry_id}/{kind}")  # the bytes, or on S3 a presigned link to them
+        assert_anonymous(f"{kind} answer", json.dumps(dict(answer.headers), ensure_ascii=False))
+        response = fetch_media(client, f"/watch/{entry_id}/{kind}")
+        assert response.status == 200, kind
+        data = response.data
         assert_anonymous(f"{kind} headers", json.dumps(dict(response.headers), ensure_ascii=False))
         assert_anonymous(f"{kind} metadata", ffprobe_text(data, tmp_path))
         for secret in (CREATOR_NAME, CREATOR_LOGIN, CREATOR_UNIT):
