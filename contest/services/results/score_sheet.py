@@ -77,6 +77,7 @@ class ScoreSheet:
             seats = max((row.reviews for row in self.standings.rows), default=0)
             self.groups = list(range(seats))
         self.trimmed = round_.aggregation == Aggregation.TRIMMED_MEAN
+        self.round_id = round_.id
 
     def header(self) -> list[str]:
         head = [_("Rank"), _("Category rank"), _("Entry number"), _("Title"), _("Category"), _("Creator")]
@@ -132,7 +133,7 @@ class ScoreSheet:
                        CriterionScore.criterion_id, CriterionScore.points)
                 .join(Review, Review.assignment_id == Assignment.id)
                 .outerjoin(CriterionScore, CriterionScore.review_id == Review.id)
-                .where(Assignment.round_id == self.round.id, Review.state == ReviewState.SUBMITTED,
+                .where(Assignment.round_id == self.round_id, Review.state == ReviewState.SUBMITTED,
                        Assignment.entry_id.in_([row.entry_id for row in batch])))
         for entry_id, judge_id, review_id, total, criterion_id, value in db.session.execute(stmt):
             heads[review_id] = (entry_id, judge_id, total)
@@ -146,11 +147,19 @@ class ScoreSheet:
 def score_sheet_csv(round_: Round, *, reveal_judges: bool) -> Iterator[bytes]:
     """The sheet as CSV byte chunks: UTF-8 with a BOM, ``\\r\\n`` line ends, a header row, one row per entry;
     numbers as plain decimals, empty cells for nothing, a dropped total followed by " ↓去" / " ↑去", text
-    starting with ``= + - @`` prefixed with ``'`` (never run as a formula)."""
+    starting with ``= + - @`` prefixed with ``'`` (never run as a formula).
+
+    The layout, the header and the round's standings are read now, while the caller's session holds
+    ``round_``; the rows are read as the chunks are consumed (a streamed response runs after the view has
+    returned, when ``round_`` is no longer attached to a session)."""
     sheet = ScoreSheet(round_, reveal_judges=reveal_judges)
+    return _csv_chunks(sheet, sheet.header())
+
+
+def _csv_chunks(sheet: ScoreSheet, header: list[str]) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(sheet.header())
+    writer.writerow(header)
     yield BOM.encode("utf-8") + _drain(out)
     for n, cells in enumerate(sheet.rows(), start=1):
         writer.writerow([_csv_cell(value) for value in cells])

@@ -70,3 +70,12 @@ def test_a_big_panel_gets_one_column_group_per_seat(db, scored, monkeypatch):
                             "Judge 1 · Total"]
     assert header.count("Judge 4 · Judge") == 1 and "Judge 5 · Judge" not in header
     assert rows[1][2] == b.number and rows[1][6] == "评委0" and rows[1][10] == "80.000"  # mean round: B first
+
+
+def test_the_csv_streams_after_the_view_has_returned_and_its_session_is_gone(db, scored):
+    """A streamed response is consumed after the view returns (gunicorn), when the round it was given is no
+    longer attached to a session: everything that needs it is read up front."""
+    contest = scored[0]
+    chunks = score_sheet_csv(contest.rounds[0], reveal_judges=True)
+    db.session.remove()
+    assert len(read_csv(chunks)) == 3
