@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from contest.services.audit.queries import ACTION_LABELS, STREAM_BATCH, AuditFilter, audit_rows
+from contest.services.exports.streaming import drain
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 BOM = "\ufeff"
@@ -42,13 +43,13 @@ def audit_csv(*, filters: AuditFilter) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(audit_header())
-    yield BOM.encode("utf-8") + _drain(out)
+    yield BOM.encode("utf-8") + drain(out)
     names = _names()
     for n, row in enumerate(audit_rows(filters=filters), start=1):
         writer.writerow([_csv_text(value) for value in _cells(row, names)])
         if n % STREAM_BATCH == 0:
-            yield _drain(out)
-    yield _drain(out)
+            yield drain(out)
+    yield drain(out)
 
 
 def audit_xlsx(*, filters: AuditFilter) -> IO[bytes]:
@@ -104,10 +105,3 @@ def _xlsx_cell(sheet, value) -> WriteOnlyCell:
     elif value is not None:
         cell.value, cell.data_type = ILLEGAL_CHARACTERS_RE.sub("", value), "s"
     return cell
-
-
-def _drain(out: io.StringIO) -> bytes:
-    data = out.getvalue().encode("utf-8")
-    out.seek(0)
-    out.truncate()
-    return data

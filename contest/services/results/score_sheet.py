@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from contest.extensions import db
 from contest.models import Aggregation, Assignment, CriterionScore, Review, ReviewState, Round
+from contest.services.exports.streaming import drain
 from contest.services.results.exports import BOM, FORMULA_TRIGGERS
 from contest.services.results.standings import RoundStandings, Standing, round_standings
 
@@ -160,12 +161,12 @@ def _csv_chunks(sheet: ScoreSheet, header: list[str]) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    yield BOM.encode("utf-8") + _drain(out)
+    yield BOM.encode("utf-8") + drain(out)
     for n, cells in enumerate(sheet.rows(), start=1):
         writer.writerow([_csv_cell(value) for value in cells])
         if n % 200 == 0:
-            yield _drain(out)
-    yield _drain(out)
+            yield drain(out)
+    yield drain(out)
 
 
 def score_sheet_xlsx(round_: Round, *, reveal_judges: bool) -> IO[bytes]:
@@ -207,10 +208,3 @@ def _xlsx_cell(ws, value) -> WriteOnlyCell:
     elif value is not None:
         cell.value = float(value) if isinstance(value, Decimal) else value
     return cell
-
-
-def _drain(out: io.StringIO) -> bytes:
-    data = out.getvalue().encode("utf-8")
-    out.seek(0)
-    out.truncate()
-    return data
