@@ -24,7 +24,7 @@ from contest.models import (
 )
 from contest.services.audit.judging import record_assignment_removed, record_assignments_created
 from contest.services.judging.changes import progress_changed
-from contest.services.judging.recusal import recorded_pairs
+from contest.services.judging.recusal import conflicted_pairs
 from contest.services.judging.rounds import current_round, round_entry_ids
 
 
@@ -59,13 +59,14 @@ class ContestProgress:
 
 def assign_all(*, contest: Contest, judges: list[User], round_: Round | None = None) -> int:
     """Assign every judge in ``judges`` to every entry of the round (default: the contest's current round);
-    existing pairs are kept and never duplicated, recorded conflicts are skipped, and the judges join the
+    existing pairs are kept and never duplicated, conflicted pairs (recorded or derived from people's ties,
+    :func:`~contest.services.judging.recusal.conflicted_pairs`) are skipped, and the judges join the
     round's panel. Returns the number of new assignments. Raises :class:`AssignmentError` when no judge is
     given or one of them is not an active judge."""
     _check_judges(judges, contest)
     round_ = round_ or current_round(contest)
     have = _existing_pairs(round_)
-    conflicts = recorded_pairs(contest_id=contest.id)
+    conflicts = conflicted_pairs(round_, [judge.id for judge in judges])
     _join_panel(round_, judges)
     created = [Assignment(round_id=round_.id, entry_id=entry_id, judge_id=judge.id)
                for entry_id in _round_entry_ids(round_) for judge in judges
@@ -79,7 +80,7 @@ def assign_all(*, contest: Contest, judges: list[User], round_: Round | None = N
 
 def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int, round_: Round | None = None) -> int:
     """Give every entry of the round (default: the contest's current round) ``per_entry`` distinct judges out
-    of ``judges``, spread evenly, never a recorded conflicted pair; the judges join the round's panel. Returns
+    of ``judges``, spread evenly, never a conflicted pair (recorded or derived); the judges join the round's panel. Returns
     the number of new assignments.
 
     Judges from ``judges`` already on an entry count towards its ``per_entry`` (so a re-run creates nothing);
@@ -96,7 +97,7 @@ def assign_per_entry(*, contest: Contest, judges: list[User], per_entry: int, ro
                                 n=per_entry, judges=len(judges)))
     round_ = round_ or current_round(contest)
     have = _existing_pairs(round_)
-    conflicts = recorded_pairs(contest_id=contest.id)
+    conflicts = conflicted_pairs(round_, [judge.id for judge in judges])
     _join_panel(round_, judges)
     ordered = sorted(judges, key=lambda judge: judge.id)
     load = {judge.id: 0 for judge in ordered}

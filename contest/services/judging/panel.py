@@ -15,10 +15,9 @@ from contest.extensions import db
 from contest.models import Assignment, Entry, Round, RoundJudge, User, utcnow
 from contest.services.audit.judging import record_assignments_created
 from contest.services.judging.assignments import active_judges
-from contest.services.judging import conflicts as ties
 from contest.services.judging.changes import progress_changed
 from contest.services.judging.planning import Plan, PlanEntry, PlanJudge, plan_assignments
-from contest.services.judging.recusal import recorded_pairs
+from contest.services.judging.recusal import conflicted_pairs
 from contest.services.judging.rounds import round_entry_ids, update_round
 
 
@@ -42,23 +41,6 @@ def set_panel(round_: Round, judges: Mapping[int, frozenset[int]]) -> None:
         else:
             db.session.add(RoundJudge(round_id=round_.id, judge_id=judge_id, category_ids=text))
     db.session.flush()
-
-
-def conflicted_pairs(round_: Round, judge_ids: list[int], *, recorded: bool = True) -> dict[tuple[int, int], tuple]:
-    """Every conflicted ``(judge_id, entry_id)`` pair among the judges and the round's entries: recorded ones
-    (unless ``recorded`` is False) and those derived from units, MCNs and authorship
-    (:func:`ties.derive_conflicts`), with their reasons (:class:`ties.ConflictReason`)."""
-    judges = db.session.scalars(select(User).where(User.id.in_(judge_ids))).all()
-    judge_ties = [ties.JudgeTies(judge_id=u.id, unit=u.unit, mcn=u.mcn, user_id=u.id) for u in judges]
-    rows = db.session.execute(
-        select(Entry.id, Entry.category_id, User.id, User.unit, User.mcn)
-        .join(User, User.id == Entry.creator_id).where(Entry.id.in_(round_entry_ids(round_)))
-    ).all()
-    entry_ties = [ties.EntryTies(entry_id=entry_id, category_id=category_id, creator_user_ids=(creator_id,),
-                                 creator_units=(unit,) if unit else (), creator_mcns=(mcn,) if mcn else ())
-                  for entry_id, category_id, creator_id, unit, mcn in rows]
-    organizer_pairs = list(recorded_pairs(contest_id=round_.contest_id)) if recorded else []
-    return ties.derive_conflicts(judge_ties, entry_ties, organizer_pairs=organizer_pairs)
 
 
 def derived_conflicts(round_: Round) -> list[tuple[User, str, tuple]]:

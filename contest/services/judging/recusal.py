@@ -25,7 +25,9 @@ from contest.models import (
     User,
 )
 from contest.services.audit.record import record
+from contest.services.judging import conflicts as ties
 from contest.services.judging.changes import progress_changed
+from contest.services.judging.rounds import round_entry_ids
 
 
 class ConflictError(DomainError):
@@ -146,8 +148,8 @@ def _fill_seat(*, entry: Entry, round_id: int) -> tuple[Assignment | None, str]:
         return None, _("The round has no panel to take the seat; assign a judge by hand.")
     on_entry = set(db.session.scalars(select(Assignment.judge_id).where(Assignment.entry_id == entry.id,
                                                                         Assignment.round_id == round_id)))
-    conflicted = {judge_id for judge_id, entry_id in recorded_pairs(contest_id=entry.contest_id)
-                  if entry_id == entry.id}
+    conflicted = {judge_id for judge_id, _entry in conflicted_pairs(
+        round_, [member.judge_id for member in panel], entry_ids=[entry.id])}
     loads = dict(db.session.execute(select(Assignment.judge_id, func.count(Assignment.id))
                                     .where(Assignment.round_id == round_id).group_by(Assignment.judge_id)).all())
     eligible = [member.judge_id for member in panel
@@ -163,3 +165,23 @@ def _fill_seat(*, entry: Entry, round_id: int) -> tuple[Assignment | None, str]:
     db.session.add(replacement)
     db.session.flush()
     return replacement, ""
+
+
+def conflicted_pairs(round_: Round, judge_ids: list[int], *, recorded: bool = True,
+                     entry_ids: list[int] | None = None) -> dict[tuple[int, int], tuple]:
+    """Every conflicted ``(judge_id, entry_id)`` pair among the judges and the round's entries (only
+    ``entry_ids`` when given): recorded ones (unless ``recorded`` is False) and those derived from units, MCNs
+    and authorship (:func:`ties.derive_conflicts`), with their reasons (:class:`ties.ConflictReason`)."""
+    judges = db.session.scalars(select(User).where(User.id.in_(judge_ids))).all()
+    judge_ties = [ties.JudgeTies(judge_id=u.id, unit=u.unit, mcn=u.mcn, user_id=u.id) for u in judges]
+    stmt = (select(Entry.id, Entry.category_id, User.id, User.unit, User.mcn)
+            .join(User, User.id == Entry.creator_id).where(Entry.id.in_(round_entry_ids(round_))))
+    if entry_ids is not None:
+        stmt = stmt.where(Entry.id.in_(entry_ids))
+    rows = db.session.execute(stmt).all()
+    entry_ties = [ties.EntryTies(entry_id=entry_id, category_id=category_id, creator_user_ids=(creator_id,),
+                                 creator_units=(unit,) if unit else (), creator_mcns=(mcn,) if mcn else ())
+                  for entry_id, category_id, creator_id, unit, mcn in rows]
+    organizer_pairs = [pair for pair in recorded_pairs(contest_id=round_.contest_id)
+                       if entry_ids is None or pair[1] in entry_ids] if recorded else []
+    return ties.derive_conflicts(judge_ties, entry_ties, organizer_pairs=organizer_pairs)

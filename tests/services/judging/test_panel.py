@@ -85,3 +85,19 @@ def test_same_unit_written_differently_is_a_conflict_and_never_assigned(db, worl
     assert not any(j == judges[0].id for j, _e in pairs(db, contest.rounds[0].id))
     derived = panel.derived_conflicts(contest.rounds[0])
     assert {number for judge, number, _r in derived if judge.id == judges[0].id} == {e.number for e in entries}
+
+
+def test_the_contest_wide_assignment_and_a_recusal_skip_derived_conflicts_too(db, world):
+    from contest.services.judging.assignments import assign_per_entry
+    contest, judges, entries, creator = world
+    creator.mcn = "星河MCN"
+    judges[1].mcn = "星河 mcn"
+    db.session.commit()
+    assign_per_entry(contest=contest, judges=judges, per_entry=3)
+    db.session.commit()
+    assert not any(j == judges[1].id for j, _e in pairs(db, contest.rounds[0].id))
+    # 评委0 steps aside from entry 0: the seat may not go to 评委1 (same MCN as the creator)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.entry_id == entries[0].id,
+                                                            Assignment.judge_id == judges[0].id))
+    done = recusal.recuse(assignment=assignment, reason="认识作者")
+    assert done.replacement is None and entries[0].number in done.why
