@@ -7,7 +7,7 @@ Writers flush and never commit; the request commits once.
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from contest.errors import DomainError
@@ -27,6 +27,7 @@ from contest.models import (
 from contest.services.audit.record import record
 from contest.services.judging import conflicts as ties
 from contest.services.judging.changes import progress_changed
+from contest.services.judging.planning import PlanEntry, PlanJudge, PlanningError, reassign_after_recusal
 from contest.services.judging.rounds import round_entry_ids
 
 
@@ -69,7 +70,7 @@ def recuse(*, assignment: Assignment, reason: str) -> Recusal:
     draft = {s.criterion_id: s.points for s in review.scores} if review is not None else None
     db.session.delete(assignment)
     db.session.flush()
-    replacement, why = _fill_seat(entry=entry, round_id=round_.id)
+    replacement, why = _fill_seat(entry=entry, round_id=round_.id, judge_id=judge_id)
     record(AuditAction.CONFLICT_RECUSED, contest_id=entry.contest_id, entry_id=entry.id,
            subject_user_id=judge_id, before={"round": round_.name, "assigned": True, "draft_scores": draft},
            after={"assigned": False, "replacement_judge_id": replacement and replacement.judge_id,
@@ -140,28 +141,28 @@ def _record(*, entry: Entry, judge_id: int, source: ConflictSource, reason: str,
     return conflict
 
 
-def _fill_seat(*, entry: Entry, round_id: int) -> tuple[Assignment | None, str]:
-    """Give the entry's freed seat in the round to the least-loaded eligible panel judge (see :func:`recuse`)."""
+def _fill_seat(*, entry: Entry, round_id: int, judge_id: int) -> tuple[Assignment | None, str]:
+    """Give the entry's seat freed by ``judge_id`` to another judge of the round's panel, as
+    :func:`contest.services.judging.planning.reassign_after_recusal` chooses (least loaded, not on the entry,
+    not conflicted, under the round's cap, of the entry's category when the round restricts); the reason
+    when nobody can take it."""
     round_ = db.session.get(Round, round_id)
-    panel = db.session.scalars(select(RoundJudge).where(RoundJudge.round_id == round_id)).all()
+    panel = [member for member in db.session.scalars(select(RoundJudge).where(RoundJudge.round_id == round_id))
+             if member.judge.active]
     if not panel:
         return None, _("The round has no panel to take the seat; assign a judge by hand.")
-    on_entry = set(db.session.scalars(select(Assignment.judge_id).where(Assignment.entry_id == entry.id,
-                                                                        Assignment.round_id == round_id)))
-    conflicted = {judge_id for judge_id, _entry in conflicted_pairs(
-        round_, [member.judge_id for member in panel], entry_ids=[entry.id])}
-    loads = dict(db.session.execute(select(Assignment.judge_id, func.count(Assignment.id))
-                                    .where(Assignment.round_id == round_id).group_by(Assignment.judge_id)).all())
-    eligible = [member.judge_id for member in panel
-                if member.judge_id not in on_entry and member.judge_id not in conflicted
-                and member.judge.active
-                and (round_.judge_cap is None or loads.get(member.judge_id, 0) < round_.judge_cap)
-                and (not round_.by_category or not member.categories or entry.category_id in member.categories)]
-    if not eligible:
-        return None, _("No judge of the panel is free for %(number)s (conflicts, caps or categories); assign "
-                       "one by hand.", number=entry.number)
-    judge_id = min(eligible, key=lambda j: (loads.get(j, 0), j))
-    replacement = Assignment(round_id=round_id, judge_id=judge_id, entry_id=entry.id)
+    judges = [PlanJudge(judge_id=member.judge_id, category_ids=frozenset(member.categories) or None)
+              for member in panel]
+    seats = db.session.execute(select(Assignment.judge_id, Assignment.entry_id)
+                               .where(Assignment.round_id == round_id)).all()
+    conflicts = conflicted_pairs(round_, [member.judge_id for member in panel], entry_ids=[entry.id])
+    try:
+        chosen = reassign_after_recusal(
+            PlanEntry(entry_id=entry.id, category_id=entry.category_id, number=entry.number), judge_id, judges,
+            [*seats, (judge_id, entry.id)], conflicts, cap=round_.judge_cap, restrict_by_category=round_.by_category)
+    except PlanningError as exc:
+        return None, str(exc)
+    replacement = Assignment(round_id=round_id, judge_id=chosen, entry_id=entry.id)
     db.session.add(replacement)
     db.session.flush()
     return replacement, ""
